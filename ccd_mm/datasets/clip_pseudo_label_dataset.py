@@ -116,7 +116,6 @@ class CLIPPseudoLabelDataset:
     def current_targets(self) -> torch.Tensor:
         """The (N, C) training targets of every image, as the pipeline would
         produce them (used by label-free model selection)."""
-        table = self.label_table
         return self.target_transform.batch_targets(self.label_table)
 
     @force_full_init

@@ -1,10 +1,12 @@
 from typing import List, Optional, Union
 
 import mmengine
-from mmengine.fileio import exists, join_path
+from mmengine.fileio import join_path
 from mmengine.logging import MMLogger
 from mmpretrain.datasets import MultiLabelDataset
 from mmpretrain.registry import DATASETS
+
+from .image_files import drop_missing_images
 
 # The 80 object categories of COCO, in the order of their category ids in
 # ``instances_*2014.json`` (ids 1..90 with gaps map to indices 0..79).
@@ -141,29 +143,17 @@ class COCOMultiLabel(MultiLabelDataset):
                     f'listed, {len(unannotated)} without annotation '
                     f'({action}), e.g. {unannotated[:3]}')
 
-        data_list, missing = [], []
-        for image in images:
-            if not labels[image['id']] and not self.keep_unannotated:
-                continue
-            img_path = join_path(self.img_prefix, image['file_name'])
-            if not exists(img_path):
-                missing.append(img_path)
-                continue
-            data_list.append(
-                dict(img_path=img_path, gt_label=sorted(labels[image['id']])))
-
-        if missing:
-            logger.warning(f'COCOMultiLabel({self.split}): {len(missing)} '
-                           f'image files are missing and were dropped, e.g. '
-                           f'{missing[:3]}')
-        if missing and not data_list:
-            raise FileNotFoundError(
-                f'none of the images of {self.ann_file} is under '
-                f'{self.img_prefix}; check data_root and data_prefix')
+        data_list = [
+            dict(img_path=join_path(self.img_prefix, image['file_name']),
+                 gt_label=sorted(labels[image['id']])) for image in images
+            if labels[image['id']] or self.keep_unannotated
+        ]
+        data_list, num_missing = drop_missing_images(
+            data_list, f'COCOMultiLabel({self.split})')
         self.image_counts = dict(
             listed=len(images),
             unannotated=len(unannotated),
-            missing_file=len(missing),
+            missing_file=num_missing,
             loaded=len(data_list))
         return data_list
 

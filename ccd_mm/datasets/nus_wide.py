@@ -1,9 +1,11 @@
 from typing import List, Optional, Union
 
-from mmengine.fileio import exists, join_path, list_from_file
+from mmengine.fileio import join_path, list_from_file
 from mmengine.logging import MMLogger
 from mmpretrain.datasets import MultiLabelDataset
 from mmpretrain.registry import DATASETS
+
+from .image_files import drop_missing_images
 
 # The 81 concepts of NUS-WIDE in the order of ``Concepts81.txt``.
 NUS_WIDE_CONCEPTS = (
@@ -153,7 +155,7 @@ class NUSWIDE(MultiLabelDataset):
             for concept in self.CLASSES
         ]
 
-        data_list, missing, unlabeled = [], [], 0
+        data_list, unlabeled = [], 0
         for row, entry in enumerate(entries):
             gt_label = [c for c, column in enumerate(columns) if column[row]]
             if not gt_label:
@@ -162,28 +164,20 @@ class NUSWIDE(MultiLabelDataset):
                     continue
             # The official lists are Windows paths; keep '<dir>/<file>'.
             relative = '/'.join(entry.replace('\\', '/').split('/')[-2:])
-            img_path = join_path(self.img_prefix, relative)
-            if not exists(img_path):
-                missing.append(img_path)
-                continue
-            data_list.append(dict(img_path=img_path, gt_label=gt_label))
+            data_list.append(
+                dict(img_path=join_path(self.img_prefix, relative),
+                     gt_label=gt_label))
 
         action = 'kept as all-negative' if self.keep_unlabeled else 'dropped'
         logger.info(f'NUSWIDE({self.split}): {len(entries)} images listed, '
                     f'{unlabeled} without any of the {len(self.CLASSES)} '
                     f'concepts ({action})')
-        if missing:
-            logger.warning(f'NUSWIDE({self.split}): {len(missing)} image '
-                           f'files are missing and were dropped, e.g. '
-                           f'{missing[:3]}')
-        if missing and not data_list:
-            raise FileNotFoundError(
-                f'none of the images of {self.ann_file} is under '
-                f'{self.img_prefix}; check data_root and data_prefix')
+        data_list, num_missing = drop_missing_images(
+            data_list, f'NUSWIDE({self.split})')
         self.image_counts = dict(
             listed=len(entries),
             unlabeled=unlabeled,
-            missing_file=len(missing),
+            missing_file=num_missing,
             loaded=len(data_list))
         return data_list
 

@@ -82,7 +82,8 @@ class PseudoLabelTable:
         return self.fields['global_scores'].shape[1]
 
     def write(self, name: str, value: torch.Tensor) -> None:
-        """Overwrite a field in place (workers keep reading the same memory)."""
+        """Overwrite a field in place (workers keep reading the same
+        memory)."""
         self.fields[name].copy_(value)
 
     def state_dict(self) -> dict:

@@ -1,11 +1,11 @@
 from typing import List
 
 import numpy as np
-from mmengine.fileio import exists, join_path, load
-from mmengine.logging import MMLogger
+from mmengine.fileio import join_path, load
 from mmpretrain.datasets import MultiLabelDataset
 from mmpretrain.registry import DATASETS
 
+from .image_files import drop_missing_images
 from .shapesml_generator import SHAPESML_CLASSES
 
 
@@ -54,7 +54,8 @@ class ShapesML(MultiLabelDataset):
         quality reports and box oracles only: ``PackInputs`` drops them, so
         they never reach training. ``gt_label`` is the sorted list of
         distinct classes present. Entries whose image file is missing are
-        dropped with a warning that gives their count.
+        dropped with a warning that gives their count (an error if none
+        exists).
     """
 
     METAINFO = {'classes': SHAPESML_CLASSES}
@@ -86,27 +87,20 @@ class ShapesML(MultiLabelDataset):
             raise ValueError(
                 f'{self.ann_file} lists classes {annotations["classes"]}, '
                 f'but the dataset uses {list(self.CLASSES)}')
-        data_list, num_missing = [], 0
+        data_list = []
         for record in annotations['images']:
-            img_path = join_path(self.img_prefix, record['file_name'])
-            if not exists(img_path):
-                num_missing += 1
-                continue
             objects = record['objects']
             data_list.append(
                 dict(
-                    img_path=img_path,
+                    img_path=join_path(self.img_prefix, record['file_name']),
                     gt_label=sorted({obj['label']
                                      for obj in objects}),
                     gt_bboxes=np.array([obj['bbox'] for obj in objects],
                                        dtype=np.float32).reshape(-1, 4),
                     gt_bboxes_labels=np.array(
                         [obj['label'] for obj in objects], dtype=np.int64)))
-        if num_missing:
-            MMLogger.get_current_instance().warning(
-                f'ShapesML {self.split}: dropped {num_missing} of '
-                f'{len(annotations["images"])} entries whose image file is '
-                f'missing under {self.img_prefix}')
+        data_list, _ = drop_missing_images(data_list,
+                                           f'ShapesML({self.split})')
         return data_list
 
     def extra_repr(self) -> List[str]:

@@ -1,1 +1,11 @@
+"""Pseudo-label quality: where the labels come from, ground-truth-free
+statistics, and the report against the training split's ground truth."""
+from .pseudo_label_report import (format_report, pseudo_label_report,
+                                  train_ground_truth)
+from .pseudo_label_source import load_pseudo_labels, pseudo_label_stages
+from .pseudo_label_statistics import pseudo_label_statistics
 
+__all__ = [
+    'format_report', 'pseudo_label_report', 'train_ground_truth',
+    'load_pseudo_labels', 'pseudo_label_stages', 'pseudo_label_statistics'
+]

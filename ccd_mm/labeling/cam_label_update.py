@@ -28,7 +28,8 @@ def classifier_cams(classifier: torch.nn.Module, views: torch.Tensor
                     ) -> Tuple[torch.Tensor, torch.Tensor]:
     """(probabilities (B, C), class activation maps (B, C, h, w)) of a
     classifier whose head has ``forward_cam`` (``CAMMultiLabelHead``)."""
-    feats = classifier.extract_feat(normalize_for_classifier(classifier, views))
+    feats = classifier.extract_feat(
+        normalize_for_classifier(classifier, views))
     cams = classifier.head.forward_cam(feats)
     return torch.sigmoid(classifier.head(feats)).float(), cams.float()
 

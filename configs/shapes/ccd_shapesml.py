@@ -16,15 +16,19 @@ teacher = dict(
     normalization='clip')
 
 custom_hooks = [
-    dict(type='CLIPInitialLabelHook', teacher=teacher, view_size=128,
-         entropy_threshold=0.5),
+    dict(type='CLIPInitialLabelHook', view_size=128, entropy_threshold=0.5),
     # 80 px on the 640 view -> 16 px on the 128 view; crops keep their
     # aspect ratio with the longer side at 128.
-    dict(type='CAMLabelUpdateHook', teacher=teacher, update_epochs=(2, ),
-         class_threshold=0.5, view_size=128, crop_size=128,
-         cam_threshold=0.95, box_offset=16),
+    # Boxes of 8 images go to cam_boxes_epoch_3.json for tools/visualize.py.
+    dict(type='CAMLabelUpdateHook', update_epochs=(2, ), class_threshold=0.5,
+         view_size=128, crop_size=128, cam_threshold=0.95, box_offset=16,
+         record_boxes=8),
     dict(type='CCDWarmupHook', warmup_epochs=2),
     dict(type='LabelFreeCheckpointHook', view_size=128),
+    # Targets per image, saturated labels, mean value: logged every epoch.
+    dict(type='PseudoLabelStatsHook'),
+    # Missing val/test images stop the run before it starts, not at epoch 1.
+    dict(type='EvalImageCheckHook'),
 ]
 
 # A ResNet-18 of quarter width trained from scratch (no ImageNet weights

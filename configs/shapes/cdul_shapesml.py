@@ -15,10 +15,13 @@ teacher = dict(
     normalization='clip')
 
 custom_hooks = [
-    dict(type='CDULInitialLabelHook', teacher=teacher, view_size=128,
-         snippet_size=128, grid=3, zeta=0.2, lam=1.0),
+    dict(type='CDULInitialLabelHook', view_size=128, snippet_size=128, grid=3,
+         zeta=0.2, lam=1.0),
     dict(type='GradientAlignmentHook', warmup_epochs=3, c1=0.25, sigma=0.2,
          c2=0.0, view_size=128),
+    dict(type='PseudoLabelStatsHook'),
+    # Missing val/test images stop the run before it starts, not at epoch 1.
+    dict(type='EvalImageCheckHook'),
 ]
 
 train_dataloader = dict(

@@ -245,7 +245,8 @@ def test_dataset_drops_missing_images(shapes_root, tmp_path):
     with mock.patch.object(logger, 'warning') as warning:
         dataset = ShapesML(data_root=root, split='train')
     assert len(dataset) == NUM_TRAIN - 2
-    assert 'dropped 2 of 20' in warning.call_args[0][0]
+    assert '2 image files are missing and were dropped (of 20 listed)' in (
+        warning.call_args[0][0])
     paths = [dataset.get_data_info(i)['img_path'] for i in range(len(dataset))]
     assert not any(p.endswith(('000003.png', '000011.png')) for p in paths)
 

@@ -166,8 +166,9 @@ def test_object_without_difficult_tag_fails_at_construction(voc_roots):
 
 
 def test_missing_image_is_not_checked_at_construction(voc_roots):
-    """mmpretrain's VOC lists an absent JPEG and fails only when loading it
-    (docs/datasets.md: run the labeling pass over every split first)."""
+    """mmpretrain's VOC lists an absent JPEG and fails only when loading it;
+    our configs' EvalImageCheckHook catches it before a run starts
+    (tests/test_engine/test_eval_image_check_hook.py)."""
     (voc_roots / 'VOC2007' / 'JPEGImages' / '000007.jpg').unlink()
     dataset = DATASETS.build(
         dict(

@@ -1,5 +1,6 @@
 """Our components dropped into a stock mmpretrain config: the CSRA VOC07
-config, with only the wrapper, a CAM head and the hooks added."""
+config, with only the wrapper, a CAM head and the hooks added (the README's
+mix-in example)."""
 import os
 
 from mmengine.config import Config
@@ -11,7 +12,7 @@ MIXIN_CONFIG = """
 _base_ = ['mmpretrain::csra/resnet101-csra_1xb16_voc07-448px.py']
 custom_imports = dict(imports=['ccd_mm'])
 teacher = dict(type='CLIPTeacher', model_name='{model_name}',
-               model_config='{model_config}', pretrained='{pretrained}')
+               model_config='{model_config}', pretrained='not/placed/yet.pt')
 train_dataloader = dict(dataset=dict(
     _delete_=True, type='CLIPPseudoLabelDataset',
     dataset=dict(type='VOC', data_root='{data_root}', split='trainval',
@@ -19,8 +20,8 @@ train_dataloader = dict(dataset=dict(
 model = dict(head=dict(_delete_=True, type='CAMMultiLabelHead',
                        num_classes=20, in_channels=2048))
 custom_hooks = [
-    dict(type='CLIPInitialLabelHook', teacher=teacher),
-    dict(type='CAMLabelUpdateHook', teacher=teacher, update_epochs=(1, )),
+    dict(type='CLIPInitialLabelHook'),
+    dict(type='CAMLabelUpdateHook', update_epochs=(1, )),
     dict(type='LabelFreeCheckpointHook'),
 ]
 """
@@ -39,6 +40,9 @@ def test_stock_config_trains_with_ccd_components(tmp_path,
     cfg.model.backbone.init_cfg = None
     cfg.train_dataloader.dataset.dataset.pipeline[1].scale = 64
     cfg.merge_from_dict({
+        # What `--cfg-options teacher.pretrained=...` does: every label hook
+        # must see it (they read the top-level teacher).
+        'teacher.pretrained': tiny_clip_resnet['pretrained'],
         'train_dataloader.batch_size': 2,
         'train_dataloader.num_workers': 0,
         'val_dataloader.num_workers': 0,

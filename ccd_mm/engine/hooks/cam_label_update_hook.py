@@ -1,6 +1,6 @@
 import json
 import os.path as osp
-from typing import Sequence, Union
+from typing import Optional, Sequence, Union
 
 import torch
 from mmengine.dist import is_main_process
@@ -12,6 +12,7 @@ from mmpretrain.utils import get_ori_model
 from ccd_mm.core.cam import adaptive_class_threshold
 from ccd_mm.labeling import cam_local_scores, classifier_scores
 from ..pseudo_label_dataset_lookup import find_pseudo_label_dataset
+from ..run_teacher import run_teacher
 
 
 @HOOKS.register_module()
@@ -30,8 +31,10 @@ class CAMLabelUpdateHook(Hook):
     not repeat it.
 
     Args:
-        teacher (dict): Config of the teacher (``CLIPTeacher``) without
-            class names and prompts, which come from the dataset wrapper.
+        teacher (dict, optional): Config of the teacher (``CLIPTeacher``)
+            without class names and prompts, which come from the dataset
+            wrapper. Defaults to None: the run config's top-level
+            ``teacher``.
         update_epochs (Sequence[int]): 0-based epochs at whose start the
             update runs. Paper: (2,), after E_w = 2 warm-up epochs; the
             released script's ``inf_num`` repeats it. Defaults to (2,).
@@ -63,7 +66,7 @@ class CAMLabelUpdateHook(Hook):
     priority = 'HIGH'
 
     def __init__(self,
-                 teacher: dict,
+                 teacher: Optional[dict] = None,
                  update_epochs: Sequence[int] = (2, ),
                  class_threshold: Union[float, str] = 0.5,
                  adaptive_bound: float = 4,
@@ -93,6 +96,9 @@ class CAMLabelUpdateHook(Hook):
         self.num_workers = num_workers
         self.record_boxes = record_boxes
         self.seed = seed
+
+    def before_run(self, runner: Runner) -> None:
+        self.teacher = run_teacher(self.teacher, runner.cfg)
 
     def before_train_epoch(self, runner: Runner) -> None:
         table = find_pseudo_label_dataset(runner).label_table

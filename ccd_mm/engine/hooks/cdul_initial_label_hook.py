@@ -1,3 +1,5 @@
+from typing import Optional
+
 from mmengine.runner import Runner
 from mmpretrain.registry import HOOKS, MODELS
 
@@ -31,8 +33,10 @@ class CDULInitialLabelHook(CLIPInitialLabelHook):
     a resumed run restores it instead of running the teacher.
 
     Args:
-        teacher (dict): Config of the teacher (``CLIPTeacher``) without
-            class names and prompts, which come from the dataset wrapper.
+        teacher (dict, optional): Config of the teacher (``CLIPTeacher``)
+            without class names and prompts, which come from the dataset
+            wrapper. Defaults to None: the run config's top-level
+            ``teacher``.
         view_size (int): Side of the square global view. Defaults to 448
             (the native input of CLIP RN50x64, which CDUL uses off the shelf).
         snippet_size (int): Longer side of a resized snippet (aspect kept).
@@ -55,7 +59,7 @@ class CDULInitialLabelHook(CLIPInitialLabelHook):
     """
 
     def __init__(self,
-                 teacher: dict,
+                 teacher: Optional[dict] = None,
                  view_size: int = 448,
                  snippet_size: int = 448,
                  grid: int = 3,

@@ -1,13 +1,15 @@
-from typing import Optional
+from typing import Dict, Optional, Tuple
 
 import torch
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 from mmpretrain.registry import HOOKS, MODELS
 
-from ccd_mm.core.bias import confident_mask, estimate_clip_bias
 from ccd_mm.labeling import label_global_views
+from ccd_mm.labeling.label_cache import (initial_label_fields,
+                                         label_provenance, read_cached_scores)
 from ..pseudo_label_dataset_lookup import find_pseudo_label_dataset
+from ..run_teacher import run_teacher
 
 TABLE_CHECKPOINT_KEY = 'pseudo_label_table'
 
@@ -29,23 +31,36 @@ class CLIPInitialLabelHook(Hook):
     ``load_from`` of a checkpoint of the same image list), so the teacher
     does not run again.
 
+    With ``label_cache`` set, the teacher's scores are read from that file
+    (written by ``tools/make_pseudo_labels.py``) instead: the cache's
+    provenance (teacher, weight-file hash, prompts, templates, view size,
+    normalisation, image list) must match this run, or it is refused with
+    the differing field named. The bias and confident flags are recomputed
+    from the cached scores with this hook's ``entropy_threshold``.
+
     Args:
-        teacher (dict): Config of the teacher (``CLIPTeacher``) without
-            class names and prompts, which come from the dataset wrapper.
+        teacher (dict, optional): Config of the teacher (``CLIPTeacher``)
+            without class names and prompts, which come from the dataset
+            wrapper. Defaults to None: the run config's top-level
+            ``teacher``.
         view_size (int): Side of the square global view. Paper: 640.
         entropy_threshold (float): tau_H. Paper 0.5, released script 2.0.
         batch_size (int): Images per teacher forward. Defaults to 32.
         num_workers (int): Workers that decode and resize. Defaults to 2.
+        label_cache (str, optional): A label cache file to read the
+            teacher's scores from instead of running the teacher.
+            Defaults to None.
     """
 
     priority = 'VERY_HIGH'
 
     def __init__(self,
-                 teacher: dict,
+                 teacher: Optional[dict] = None,
                  view_size: int = 640,
                  entropy_threshold: float = 0.5,
                  batch_size: int = 32,
-                 num_workers: int = 2):
+                 num_workers: int = 2,
+                 label_cache: Optional[str] = None):
         if entropy_threshold < 0:
             raise ValueError('entropy_threshold must be >= 0')
         self.teacher = teacher
@@ -53,7 +68,11 @@ class CLIPInitialLabelHook(Hook):
         self.entropy_threshold = entropy_threshold
         self.batch_size = batch_size
         self.num_workers = num_workers
+        self.label_cache = label_cache
         self._saved_table: Optional[dict] = None
+
+    def before_run(self, runner: Runner) -> None:
+        self.teacher = run_teacher(self.teacher, runner.cfg)
 
     def after_load_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
         # The training loader may not be built yet here: keep the state and
@@ -77,27 +96,43 @@ class CLIPInitialLabelHook(Hook):
             self.label(runner)
 
     def label(self, runner: Runner) -> None:
-        """Run the teacher over the training split and fill the table."""
+        """Fill the table with the initial labels of the training split."""
         dataset = find_pseudo_label_dataset(runner)
         table = dataset.label_table
-        teacher = MODELS.build(dataset.teacher_config(self.teacher))
+        source = (f'scores read from {self.label_cache}'
+                  if self.label_cache is not None else 'teacher run')
         runner.logger.info(
             f'CLIP initial labeling of {table.num_images} images '
-            f'({self.view_size}px global view)')
-        scores, decoded = label_global_views(
-            teacher, dataset.image_paths(), self.view_size, self.batch_size,
-            self.num_workers, show_progress=True)
-        del teacher
-        bias, has_estimate = estimate_clip_bias(scores[decoded],
-                                                self.entropy_threshold)
-        confident = confident_mask(scores, self.entropy_threshold) & decoded
-        table.write('global_scores', scores)
-        table.write('valid', decoded)
-        table.write('bias', bias)
-        table.write('confident', confident)
+            f'({self.view_size}px global view, {source})')
+        fields, has_estimate = self.initial_labels(dataset)
+        for name, value in fields.items():
+            table.write(name, value)
         table.labeled.fill_(True)
         self._log_labeling(runner, table, has_estimate,
                            dataset.metainfo['classes'])
+
+    def initial_labels(
+            self, dataset) -> Tuple[Dict[str, torch.Tensor], torch.Tensor]:
+        """Table fields of a ``CLIPPseudoLabelDataset``'s initial labels,
+        from the label cache if one is set, else from the teacher; see
+        :func:`~ccd_mm.labeling.label_cache.initial_label_fields`."""
+        teacher_cfg = dataset.teacher_config(self.teacher)
+        img_paths = dataset.image_paths()
+        if self.label_cache is not None:
+            scores, decoded = read_cached_scores(
+                self.label_cache,
+                label_provenance(teacher_cfg, self.view_size, img_paths))
+        else:
+            teacher = MODELS.build(teacher_cfg)
+            scores, decoded = label_global_views(
+                teacher,
+                img_paths,
+                self.view_size,
+                self.batch_size,
+                self.num_workers,
+                show_progress=True)
+            del teacher
+        return initial_label_fields(scores, decoded, self.entropy_threshold)
 
     def _log_labeling(self, runner: Runner, table, has_estimate,
                       classes) -> None:

@@ -74,8 +74,8 @@ class LabelFreeCheckpointHook(Hook):
                                        self.num_workers)
         classifier.train()
         valid = dataset.label_table.valid
-        value = pseudo_label_map(
-            scores[valid], binarize_saturated(dataset.current_targets()[valid]))
+        targets = binarize_saturated(dataset.current_targets()[valid])
+        value = pseudo_label_map(scores[valid], targets)
         self.history.append(value)
         runner.message_hub.update_scalar('train/pseudo_label_mAP', value)
         runner.logger.info(

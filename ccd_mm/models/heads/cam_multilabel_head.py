@@ -45,8 +45,8 @@ class CAMMultiLabelHead(MultiLabelClsHead):
         - :attr:`cam_scale_active` (default False) is a public switch for a
           schedule hook; while it is True the scaling also applies to
           ``predict``, as in the released script. It is stored as the buffer
-          ``cam_scale_on``, so checkpoints carry it to evaluation. :meth:`forward_cam` always
-          returns the unscaled map.
+          ``cam_scale_on``, so checkpoints carry it to evaluation.
+          :meth:`forward_cam` always returns the unscaled map.
         - Targets are always ``gt_score`` (soft pseudo-labels); a sample
           without it is an error rather than a silent one-hot fallback.
           The ``loss`` config of :class:`MultiLabelClsHead` is not used.

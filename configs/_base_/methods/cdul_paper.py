@@ -6,8 +6,8 @@
 _base_ = ['../models/resnet101_cam.py', '../schedules/cdul_adam_20e.py']
 
 # Teacher: frozen off-the-shelf CLIP ResNet-50x64 (CDUL 4.1), one prompt
-# "a photo of the [class]". Offline machines: pretrained='/path/to/RN50x64.pt'
-# (see docs/teachers.md).
+# "a photo of the [class]". The label hooks use this top-level field: offline,
+# `--cfg-options teacher.pretrained=/path/to/RN50x64.pt`.
 teacher = dict(
     type='CLIPTeacher',
     model_name='RN50x64-quickgelu',
@@ -19,13 +19,16 @@ custom_hooks = [
     # snippets (4.1), both at RN50x64's native 448 px; the aggregator with
     # lambda = 1 (Table 1, Sec. 6.1) and zeta = 0.2 (the paper reports the
     # range [0, 0.4], not its choice) gives S_final = sigmoid(latent logits).
-    dict(type='CDULInitialLabelHook', teacher=teacher, view_size=448,
-         snippet_size=448, grid=3, zeta=0.2, lam=1.0),
+    dict(type='CDULInitialLabelHook', view_size=448, snippet_size=448, grid=3,
+         zeta=0.2, lam=1.0),
     # 3.2 / 6.2: three warm-up epochs on fixed labels, then one gradient-
     # alignment step of the latent labels before every epoch. psi's c1,
     # sigma, c2 are not given: psi(0.5) = 0.5, psi(0.05) = 0.04.
     dict(type='GradientAlignmentHook', warmup_epochs=3, c1=0.25, sigma=0.2,
          c2=0.0, gradient_wrt='label', view_size=448),
+    dict(type='PseudoLabelStatsHook'),
+    # Missing val/test images stop the run before it starts, not at epoch 1.
+    dict(type='EvalImageCheckHook'),
 ]
 
 # ResNet + GAP + linear trained with the per-class Bernoulli KL (3.2); the

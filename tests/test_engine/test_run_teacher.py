@@ -1,0 +1,31 @@
+import pytest
+from mmengine.config import Config
+
+from ccd_mm.engine.run_teacher import run_teacher
+
+REPO_CONFIG = 'configs/shapes/ccd_shapesml.py'
+
+
+def test_hook_teacher_wins_over_the_config_teacher():
+    own = dict(type='CLIPTeacher', model_name='own', pretrained='a.pt')
+    cfg = dict(teacher=dict(type='CLIPTeacher', model_name='top'))
+    assert run_teacher(own, cfg) is own
+
+
+def test_cfg_options_on_the_top_level_teacher_reach_the_hooks():
+    cfg = Config.fromfile(REPO_CONFIG)
+    cfg.merge_from_dict({'teacher.pretrained': '/weights/elsewhere.pt'})
+    label_hooks = [
+        hook for hook in cfg.custom_hooks
+        if hook.type in ('CLIPInitialLabelHook', 'CAMLabelUpdateHook')
+    ]
+    assert len(label_hooks) == 2
+    for hook in label_hooks:
+        teacher = run_teacher(hook.get('teacher'), cfg)
+        assert teacher['pretrained'] == '/weights/elsewhere.pt'
+        assert teacher['model_name'] == 'shapesml-clip-rn'
+
+
+def test_no_teacher_anywhere_names_the_fix():
+    with pytest.raises(ValueError, match='top-level `teacher = '):
+        run_teacher(None, dict())
