@@ -1,0 +1,164 @@
+"""The ShapesML teacher: training tool, checkpoint loading, realism report."""
+import json
+
+import numpy as np
+import open_clip
+import pytest
+import torch
+import torch.nn.functional as F
+
+from ccd_mm.datasets.shapesml_generator import (SHAPESML_CLASSES,
+                                                generate_shapesml)
+from ccd_mm.teachers import CLIPTeacher
+from .tool_fixtures import load_tool
+
+train_teacher = load_tool('shapesml/train_teacher')
+teacher_realism = load_tool('shapesml/teacher_realism')
+
+# A few steps on tiny batches: seconds on a CPU.
+TINY_RUN = [
+    '--steps', '2', '--batch-size', '4', '--workers', '0', '--check-images',
+    '12', '--log-interval', '1'
+]
+
+
+@pytest.fixture(autouse=True, scope='module')
+def keep_thread_count():
+    """The tools set torch's thread count; give the test session its own
+    back."""
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory, keep_thread_count):
+    """Two runs with seed 0 and one with seed 1."""
+    runs = {}
+    for name, seed in (('a', 0), ('b', 0), ('c', 1)):
+        out = tmp_path_factory.mktemp(f'teacher_{name}')
+        report = train_teacher.main(
+            ['--out', str(out), '--seed',
+             str(seed)] + TINY_RUN)
+        runs[name] = (out, report)
+    return runs
+
+
+def load_state(out):
+    return torch.load(
+        out / f'{train_teacher.MODEL_NAME}.pt', weights_only=True)
+
+
+def test_checkpoint_loads_into_clip_teacher(trained):
+    out, report = trained['a']
+    assert report['steps_done'] == 2
+    assert np.isfinite(report['final_loss'])
+    assert 0 <= report['crop_accuracy'] <= 1
+    assert json.loads((out / 'train_report.json').read_text()) == report
+    teacher = CLIPTeacher(
+        model_name='shapesml-clip-rn',
+        pretrained=str(out / 'shapesml-clip-rn.pt'),
+        class_names=SHAPESML_CLASSES,
+        model_config=train_teacher.MODEL_CONFIG,
+        device='cpu')
+    generator = torch.Generator().manual_seed(0)
+    square = teacher(torch.rand(2, 3, 128, 128, generator=generator))
+    crops = teacher.label_views([torch.rand(3, 128, 64, generator=generator)])
+    for probs in (square, crops):
+        assert probs.shape[1] == len(SHAPESML_CLASSES)
+        assert torch.isfinite(probs).all()
+        torch.testing.assert_close(
+            probs.sum(dim=1), torch.ones(len(probs)), rtol=0, atol=1e-5)
+
+
+def test_same_seed_same_weights(trained):
+    first, second, other = (
+        load_state(trained[name][0]) for name in ('a', 'b', 'c'))
+    assert first.keys() == second.keys() == other.keys()
+    assert all(torch.equal(first[k], second[k]) for k in first)
+    assert not all(torch.equal(first[k], other[k]) for k in first)
+
+
+def test_caption_loss_is_clip_loss_for_distinct_captions():
+    generator = torch.Generator().manual_seed(0)
+    images = F.normalize(torch.randn(5, 8, generator=generator), dim=-1)
+    texts = F.normalize(torch.randn(5, 8, generator=generator), dim=-1)
+    scale = torch.tensor(10.)
+    ours = train_teacher.caption_contrastive_loss(images, texts,
+                                                  torch.arange(5), scale)
+    clip = open_clip.ClipLoss()(images, texts, scale)
+    torch.testing.assert_close(ours, clip)
+
+
+def test_caption_loss_merges_duplicate_captions():
+    images = torch.tensor([[1., 0.], [1., 0.], [0., 1.]])
+    texts = torch.tensor([[1., 0.], [0., 1.]])
+    loss = train_teacher.caption_contrastive_loss(images, texts,
+                                                  torch.tensor([0, 0, 1]),
+                                                  torch.tensor(5.))
+    # Image side: each image vs the two captions, logits 5 and 0.
+    image_loss = F.softplus(torch.tensor(-5.))
+    # Caption 0 describes images 0 and 1 (uniform target over them); caption
+    # 1 describes image 2. Logits of caption 0: (5, 5, 0); of caption 1:
+    # (0, 0, 5).
+    text_loss = ((torch.log(2 * torch.exp(torch.tensor(5.)) + 1) - 5) +
+                 (torch.log(torch.exp(torch.tensor(5.)) + 2) - 5)) / 2
+    torch.testing.assert_close(loss, (image_loss + text_loss) / 2)
+
+
+def test_zipf_and_salience():
+    probs = train_teacher.zipf_class_probs(1.)
+    assert probs.shape == (len(SHAPESML_CLASSES), )
+    assert probs.sum() == pytest.approx(1)
+    assert probs[0] / probs[-1] == pytest.approx(len(SHAPESML_CLASSES))
+    assert np.allclose(train_teacher.zipf_class_probs(0.), 1 / 12)
+    objects = [
+        dict(label=3, bbox=[0, 0, 40, 40]),
+        dict(label=5, bbox=[50, 50, 60, 60])
+    ]
+    rng = np.random.default_rng(0)
+    named = [train_teacher.salient_label(rng, objects, 1.) for _ in range(400)]
+    # Areas 1600 and 100: the large one is named 16 times in 17.
+    assert np.mean(np.array(named) == 3) == pytest.approx(16 / 17, abs=0.04)
+    assert {train_teacher.salient_label(rng, objects, 50.)
+            for _ in range(50)} == {3}
+
+
+def test_object_crop_box_holds_the_object():
+    rng = np.random.default_rng(0)
+    for bbox in ([10, 20, 30, 36], [100, 0, 128, 20], [0, 0, 128, 90]):
+        for _ in range(20):
+            x1, y1, x2, y2 = train_teacher.object_crop_box(rng, bbox, 128, .2)
+            side = max(bbox[2] - bbox[0], bbox[3] - bbox[1])
+            assert x2 - x1 == y2 - y1
+            assert side <= x2 - x1 <= min(128, side + 0.4 * 128 + 1)
+            assert 0 <= x1 <= bbox[0] and bbox[2] <= x2 <= 128
+            assert 0 <= y1 <= bbox[1] and bbox[3] <= y2 <= 128
+
+
+def test_realism_report_on_a_tiny_split(trained, tmp_path, capsys):
+    out, _ = trained['a']
+    generate_shapesml(
+        str(tmp_path / 'shapes'), seed=0, num_train=0, num_test=12)
+    report = teacher_realism.main([
+        '--teacher',
+        str(out / 'shapesml-clip-rn.pt'), '--data',
+        str(tmp_path / 'shapes'), '--model-config', train_teacher.MODEL_CONFIG
+    ])
+    printed = capsys.readouterr().out
+    assert '| global-view mAP |' in printed
+    assert json.loads(printed.strip().splitlines()[-1])['num_images'] == 12
+    assert report['num_images'] == 12
+    assert 0 <= report['top1_in_gt'] <= 1
+    assert 0 <= report['global_map'] <= 100
+    assert 0 <= report['oracle_map'] <= 100
+    recall = report['recall']
+    assert recall['small']['objects'] + recall['large']['objects'] == sum(
+        len(r['objects'])
+        for r in teacher_realism.load_split(str(tmp_path /
+                                                'shapes'), 'test')[1])
+    shares = [row['top1_share'] for row in report['per_class']]
+    assert len(shares) == len(SHAPESML_CLASSES)
+    assert sum(shares) == pytest.approx(1)
+    assert report['classes_with_bias'] == sum(row['bias'] is not None
+                                              for row in report['per_class'])

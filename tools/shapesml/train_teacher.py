@@ -1,0 +1,423 @@
+"""Train the tiny CLIP teacher of the ShapesML demo on the CPU.
+
+The teacher is an ordinary open_clip model (a small ModifiedResNet image
+tower and a transformer text tower, shaped by
+``configs/shapes/teacher/shapesml-clip-rn.json``) trained with CLIP's
+contrastive loss on image-caption pairs from its own ShapesML generator
+stream, never from the splits the method is evaluated on (CLIP never saw VOC
+either):
+
+* single objects and crops around one object of a scene, captioned with the
+  prompt template, ``'a photo of the star.'``;
+* whole scenes captioned the way web captions are: they name one object, the
+  salient one, drawn with probability proportional to its box area raised to
+  ``--salience`` (default 2: a large object is named far more often than a
+  small one);
+* classes drawn from a Zipf law, so the teacher learns an uneven class prior
+  (the CLIP bias of CCD Sec. 3.3).
+
+This reproduces the failure mode CCD exploits (CCD Sec. 1, 3.2): on a whole
+multi-object scene the softmax over class prompts is dominated by the most
+salient object; on a crop around one object it is accurate. The checkpoint is
+a plain ``state_dict`` that ``CLIPTeacher`` loads by path exactly as it loads
+real CLIP weights; ``train_report.json`` next to it records the arguments and
+a held-out check. The same seed and thread count give the same weights.
+
+Example::
+
+    python tools/shapesml/train_teacher.py --out work_dirs/shapesml_teacher \
+        --seed 0
+"""
+import argparse
+import json
+import math
+import os
+import os.path as osp
+import time
+from typing import Iterator, List, Sequence, Tuple
+
+import numpy as np
+import open_clip
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch import Tensor
+from torch.utils.data import DataLoader, IterableDataset
+
+from ccd_mm.datasets.shapesml_generator import (SHAPESML_CLASSES,
+                                                render_object, render_scene)
+from ccd_mm.labeling.image_views import image_to_tensor
+from ccd_mm.teachers import CLIPTeacher
+from ccd_mm.teachers.clip_teacher import NORMALIZATIONS
+
+MODEL_NAME = 'shapesml-clip-rn'
+MODEL_CONFIG = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs',
+    'shapes', 'teacher', f'{MODEL_NAME}.json')
+PROMPT = 'a photo of the {}.'
+# CLIP clamps its learned temperature at 100 (Radford et al. 2021, Sec. 2.5).
+MAX_LOGIT_SCALE = math.log(100)
+
+
+def zipf_class_probs(
+    exponent: float, num_classes: int = len(SHAPESML_CLASSES)) -> np.ndarray:
+    """Class frequencies ``p_k ~ 1 / k**exponent`` in class-index order."""
+    weights = 1. / np.arange(1, num_classes + 1)**exponent
+    return weights / weights.sum()
+
+
+def salient_label(rng: np.random.Generator, objects: Sequence[dict],
+                  salience: float) -> int:
+    """The object a web caption names: drawn with probability proportional
+    to (box area) ** ``salience``; 0 names any object, large values only
+    the largest."""
+    areas = np.array([(x2 - x1) * (y2 - y1)
+                      for x1, y1, x2, y2 in (o['bbox'] for o in objects)],
+                     dtype=np.float64)
+    weights = (areas / areas.max())**salience
+    return objects[rng.choice(len(objects),
+                              p=weights / weights.sum())]['label']
+
+
+def object_crop_box(rng: np.random.Generator, bbox: Sequence[int],
+                    image_side: int,
+                    max_margin: float) -> Tuple[int, int, int, int]:
+    """A square box around one object, as CCD crops a CAM box grown by an
+    offset (CCD Sec. 3.2): the longer box side plus a margin of up to
+    ``max_margin`` of the image side on each side, kept inside the image.
+
+    Returns:
+        tuple: ``(x1, y1, x2, y2)``, x2/y2 exclusive.
+    """
+    x1, y1, x2, y2 = bbox
+    margin = rng.uniform(0, max_margin) * image_side
+    side = min(round(max(x2 - x1, y2 - y1) + 2 * margin), image_side)
+    left = int(np.clip(round((x1 + x2 - side) / 2), 0, image_side - side))
+    top = int(np.clip(round((y1 + y2 - side) / 2), 0, image_side - side))
+    return left, top, left + side, top + side
+
+
+class CaptionedShapes(IterableDataset):
+    """Endless ShapesML image-caption pairs from their own random stream.
+
+    Three kinds of pairs, rendered at ``render_size`` (ShapesML's image
+    side): a single object filling most of the image (``render_object``); a
+    crop around one object of a scene (:func:`object_crop_box`), as the crops
+    CCD labels; a whole scene, captioned with its salient object
+    (:func:`salient_label`). The isolated objects teach the shapes fast, the
+    crops add the scales and neighbours of CCD's crops. The image is resized
+    to the model's ``image_size`` with bicubic filtering, as the teacher's
+    views are. Items are ``(image (3, S, S) float in [0, 1], label)``; the
+    caption is ``PROMPT.format(SHAPESML_CLASSES[label])``. Iterate it from
+    one process (``num_workers`` 0 or 1) so the stream is a function of the
+    seed alone.
+
+    Args:
+        seed (int): seed of the stream.
+        render_size (int): side of the rendered scenes.
+        image_size (int): side of the images handed to the model.
+        class_probs (Sequence[float]): class sampling frequencies.
+        object_fraction (float): share of isolated objects among the pairs.
+        scene_fraction (float): share of whole scenes; the rest are crops.
+        salience (float): exponent of :func:`salient_label`.
+        max_margin (float): largest crop margin, see :func:`object_crop_box`.
+    """
+
+    def __init__(self, seed: int, render_size: int, image_size: int,
+                 class_probs: Sequence[float], object_fraction: float,
+                 scene_fraction: float, salience: float, max_margin: float):
+        self.seed = seed
+        self.render_size = render_size
+        self.image_size = image_size
+        self.class_probs = np.asarray(class_probs, dtype=np.float64)
+        self.object_fraction = object_fraction
+        self.scene_fraction = scene_fraction
+        self.salience = salience
+        self.max_margin = max_margin
+
+    def __iter__(self) -> Iterator[Tuple[Tensor, int]]:
+        # Entropy [seed, 0]: a stream of its own, apart from the ShapesML
+        # splits (children of SeedSequence(seed)) and the held-out check.
+        rng = np.random.default_rng([self.seed, 0])
+        while True:
+            kind = rng.uniform()
+            if kind < self.object_fraction:
+                label = int(
+                    rng.choice(len(self.class_probs), p=self.class_probs))
+                image = render_object(rng, label, self.render_size)
+                yield self._view(image), label
+                continue
+            image, objects = render_scene(rng, self.render_size,
+                                          self.class_probs)
+            if kind < self.object_fraction + self.scene_fraction:
+                label = salient_label(rng, objects, self.salience)
+            else:
+                obj = objects[rng.integers(len(objects))]
+                image = image.crop(
+                    object_crop_box(rng, obj['bbox'], self.render_size,
+                                    self.max_margin))
+                label = obj['label']
+            yield self._view(image), label
+
+    def _view(self, image: Image.Image) -> Tensor:
+        return image_to_tensor(
+            image.resize((self.image_size, ) * 2, Image.BICUBIC))
+
+
+def caption_contrastive_loss(image_features: Tensor, text_features: Tensor,
+                             caption_ids: Tensor,
+                             logit_scale: Tensor) -> Tensor:
+    """CLIP's symmetric contrastive loss with duplicate captions merged.
+
+    Many images of a batch share a caption; CLIP's loss (Radford et al.
+    2021, Fig. 3) would treat the copies as negatives of each other. As in
+    UniCL (Yang et al., CVPR 2022) the texts are the batch's distinct
+    captions: each image must pick its caption, and each caption the images
+    it describes (a uniform target over them).
+
+    Args:
+        image_features (Tensor): ``(B, D)`` L2-normalised image embeddings.
+        text_features (Tensor): ``(T, D)`` L2-normalised embeddings of the
+            distinct captions.
+        caption_ids (Tensor): ``(B,)`` index of each image's caption.
+        logit_scale (Tensor): the temperature, already exponentiated.
+    """
+    logits = logit_scale * image_features @ text_features.T
+    image_loss = F.cross_entropy(logits, caption_ids)
+    described = F.one_hot(caption_ids, len(text_features)).T.float()
+    text_loss = -(described * logits.T.log_softmax(dim=-1)).sum(dim=-1) / \
+        described.sum(dim=-1)
+    return (image_loss + text_loss.mean()) / 2
+
+
+def learning_rate(step: int, steps: int, peak: float, warmup: int) -> float:
+    """Linear warm-up, then cosine decay to zero (CLIP's schedule)."""
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    return peak * 0.5 * (1 +
+                         math.cos(math.pi *
+                                  (step - warmup) / max(1, steps - warmup)))
+
+
+def build_optimizer(model: torch.nn.Module, lr: float,
+                    weight_decay: float) -> torch.optim.AdamW:
+    """AdamW; as in CLIP, gains, biases, embeddings and the temperature are
+    not decayed."""
+    decayed, kept = [], []
+    for name, param in model.named_parameters():
+        no_decay = (
+            param.ndim < 2 or 'embedding' in name or 'logit_scale' in name)
+        (kept if no_decay else decayed).append(param)
+    return torch.optim.AdamW([
+        dict(params=decayed, weight_decay=weight_decay),
+        dict(params=kept, weight_decay=0.)
+    ],
+                             lr=lr,
+                             betas=(0.9, 0.98),
+                             eps=1e-6)
+
+
+def start_residual_branches(visual: torch.nn.Module) -> None:
+    """Give the residual branches of the image tower unit gain.
+
+    open_clip zero-initialises the last BatchNorm of every bottleneck, a good
+    start for deep ResNets. With one block per stage the tower then starts
+    as 1x1 convolutions on pooled features and learned its shapes about
+    twice as slowly in our CPU budget.
+    """
+    for name, module in visual.named_modules():
+        if name.endswith('bn3'):
+            torch.nn.init.ones_(module.weight)
+
+
+def train(args: argparse.Namespace) -> Tuple[torch.nn.Module, List[float]]:
+    """Train the teacher; return the model (eval mode) and per-step losses."""
+    torch.manual_seed(args.seed)
+    open_clip.add_model_config(MODEL_CONFIG)
+    model = open_clip.create_model(MODEL_NAME)
+    start_residual_branches(model.visual)
+    # channels_last runs the CPU convolutions about 30% faster.
+    model.visual.to(memory_format=torch.channels_last)
+    tokenizer = open_clip.get_tokenizer(MODEL_NAME)
+    prompts = tokenizer([PROMPT.format(name) for name in SHAPESML_CLASSES])
+    pairs = CaptionedShapes(args.seed, args.render_size, native_size(model),
+                            zipf_class_probs(args.zipf), args.object_fraction,
+                            args.scene_fraction, args.salience,
+                            args.max_margin)
+    loader = DataLoader(
+        pairs, batch_size=args.batch_size, num_workers=args.workers)
+    optimizer = build_optimizer(model, args.lr, args.weight_decay)
+    # The pixels CLIPTeacher feeds the model (its 'clip' preset).
+    mean, std = (torch.tensor(v).view(3, 1, 1) for v in NORMALIZATIONS['clip'])
+    warmup = max(1, int(args.warmup * args.steps))
+    losses, start = [], time.time()
+    model.train()
+    for step, (images, labels) in zip(range(args.steps), loader):
+        for group in optimizer.param_groups:
+            group['lr'] = learning_rate(step, args.steps, args.lr, warmup)
+        captions, caption_ids = labels.unique(return_inverse=True)
+        pixels = ((images - mean) /
+                  std).contiguous(memory_format=torch.channels_last)
+        image_features = F.normalize(model.encode_image(pixels), dim=-1)
+        text_features = F.normalize(
+            model.encode_text(prompts[captions]), dim=-1)
+        loss = caption_contrastive_loss(image_features, text_features,
+                                        caption_ids, model.logit_scale.exp())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        with torch.no_grad():
+            model.logit_scale.clamp_(0, MAX_LOGIT_SCALE)
+        losses.append(loss.item())
+        if (step + 1) % args.log_interval == 0 or step + 1 == args.steps:
+            accuracy = (image_features @ text_features.T).argmax(
+                dim=1).eq(caption_ids).float().mean()
+            print(
+                f'step {step + 1}/{args.steps} loss {loss.item():.3f} '
+                f'batch accuracy {accuracy:.2f} '
+                f'scale {model.logit_scale.exp().item():.1f} '
+                f'{time.time() - start:.0f}s',
+                flush=True)
+        if args.max_minutes and time.time() - start > 60 * args.max_minutes:
+            print(f'stopped at the {args.max_minutes} min limit after '
+                  f'{step + 1} steps (the result now depends on speed)')
+            break
+    return model.to(memory_format=torch.contiguous_format).eval(), losses
+
+
+def native_size(model: torch.nn.Module) -> int:
+    """Side of the square input the image tower was built for."""
+    size = model.visual.image_size
+    return size if isinstance(size, int) else size[0]
+
+
+@torch.no_grad()
+def held_out_check(checkpoint: str, seed: int, render_size: int,
+                   num_images: int) -> dict:
+    """Load the checkpoint through ``CLIPTeacher`` (the project's path) and
+    measure, on a uniform-class stream of its own at the native input size,
+    single-object accuracy and how often a scene's top-1 class is present."""
+    teacher = CLIPTeacher(
+        MODEL_NAME,
+        checkpoint,
+        SHAPESML_CLASSES,
+        model_config=MODEL_CONFIG,
+        device='cpu')
+    size = native_size(teacher.clip)
+    rng = np.random.default_rng([seed, 1])
+
+    def view(image: Image.Image) -> Tensor:
+        return image_to_tensor(image.resize((size, size), Image.BICUBIC))
+
+    labels = torch.arange(num_images) % len(SHAPESML_CLASSES)
+    crops = [view(render_object(rng, int(c), render_size)) for c in labels]
+    scenes = [render_scene(rng, render_size) for _ in range(num_images)]
+    crop_top1 = teacher(torch.stack(crops)).argmax(dim=1)
+    scene_top1 = teacher(torch.stack([view(i) for i, _ in scenes])).argmax(1)
+    present = [
+        top in {o['label']
+                for o in objects}
+        for top, (_, objects) in zip(scene_top1.tolist(), scenes)
+    ]
+    return dict(
+        crop_accuracy=crop_top1.eq(labels).float().mean().item(),
+        scene_top1_present=float(np.mean(present)))
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Train the tiny ShapesML CLIP teacher (open_clip)')
+    parser.add_argument('--out', required=True, help='output directory')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--steps', type=int, default=2000)
+    parser.add_argument(
+        '--max-minutes',
+        type=float,
+        default=0.,
+        help='stop early after this many minutes (0: never); a stop makes '
+        'the weights depend on the machine speed')
+    parser.add_argument('--batch-size', type=int, default=64)
+    parser.add_argument(
+        '--render-size',
+        type=int,
+        default=128,
+        help='side pairs are rendered at (ShapesML images are 128 px) '
+        'before resizing to the model input')
+    parser.add_argument('--lr', type=float, default=2e-3)
+    parser.add_argument('--weight-decay', type=float, default=0.1)
+    parser.add_argument(
+        '--warmup', type=float, default=0.05, help='share of warm-up steps')
+    parser.add_argument(
+        '--object-fraction',
+        type=float,
+        default=0.3,
+        help='share of isolated single objects among the training pairs')
+    parser.add_argument(
+        '--scene-fraction',
+        type=float,
+        default=0.5,
+        help='share of whole scenes; the rest are crops around an object')
+    parser.add_argument(
+        '--salience',
+        type=float,
+        default=2.,
+        help='a scene caption names an object with probability ~ '
+        'area ** salience')
+    parser.add_argument(
+        '--max-margin',
+        type=float,
+        default=0.2,
+        help='largest crop margin per side, as a share of the image side')
+    parser.add_argument(
+        '--zipf',
+        type=float,
+        default=1.,
+        help='class frequencies ~ 1 / rank ** zipf (0: uniform)')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=1,
+        help='torch threads; the weights are reproducible for a fixed count')
+    parser.add_argument(
+        '--workers',
+        type=int,
+        default=1,
+        choices=(0, 1),
+        help='render in the main process (0) or in one worker (1)')
+    parser.add_argument(
+        '--check-images',
+        type=int,
+        default=240,
+        help='held-out images of the final check (0: skip it)')
+    parser.add_argument('--log-interval', type=int, default=50)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    os.makedirs(args.out, exist_ok=True)
+    start = time.time()
+    model, losses = train(args)
+    train_seconds = time.time() - start
+    checkpoint = osp.join(args.out, f'{MODEL_NAME}.pt')
+    torch.save(model.state_dict(), checkpoint)
+    check = held_out_check(checkpoint, args.seed, args.render_size,
+                           args.check_images) if args.check_images else {}
+    report = dict(
+        args=vars(args),
+        model_name=MODEL_NAME,
+        model_config=MODEL_CONFIG,
+        steps_done=len(losses),
+        final_loss=float(np.mean(losses[-10:])),
+        logit_scale=model.logit_scale.exp().item(),
+        train_seconds=round(train_seconds, 1),
+        **check)
+    with open(osp.join(args.out, 'train_report.json'), 'w') as f:
+        json.dump(report, f, indent=2)
+    print(json.dumps(report))
+    return report
+
+
+if __name__ == '__main__':
+    main()
