@@ -85,7 +85,7 @@ def test_caption_loss_is_clip_loss_for_distinct_captions():
     texts = F.normalize(torch.randn(5, 8, generator=generator), dim=-1)
     scale = torch.tensor(10.)
     ours = train_teacher.caption_contrastive_loss(images, texts,
-                                                  torch.arange(5), scale)
+                                                  torch.eye(5), scale)
     clip = open_clip.ClipLoss()(images, texts, scale)
     torch.testing.assert_close(ours, clip)
 
@@ -93,8 +93,8 @@ def test_caption_loss_is_clip_loss_for_distinct_captions():
 def test_caption_loss_merges_duplicate_captions():
     images = torch.tensor([[1., 0.], [1., 0.], [0., 1.]])
     texts = torch.tensor([[1., 0.], [0., 1.]])
-    loss = train_teacher.caption_contrastive_loss(images, texts,
-                                                  torch.tensor([0, 0, 1]),
+    described = torch.tensor([[1., 0.], [1., 0.], [0., 1.]])
+    loss = train_teacher.caption_contrastive_loss(images, texts, described,
                                                   torch.tensor(5.))
     # Image side: each image vs the two captions, logits 5 and 0.
     image_loss = F.softplus(torch.tensor(-5.))
@@ -106,22 +106,51 @@ def test_caption_loss_merges_duplicate_captions():
     torch.testing.assert_close(loss, (image_loss + text_loss) / 2)
 
 
-def test_zipf_and_salience():
+def test_zipf_class_probs():
     probs = train_teacher.zipf_class_probs(1.)
     assert probs.shape == (len(SHAPESML_CLASSES), )
     assert probs.sum() == pytest.approx(1)
     assert probs[0] / probs[-1] == pytest.approx(len(SHAPESML_CLASSES))
     assert np.allclose(train_teacher.zipf_class_probs(0.), 1 / 12)
+
+
+def test_caption_loss_with_a_caption_naming_two_objects():
+    images = torch.tensor([[1., 0.], [0., 1.]])
+    texts = torch.tensor([[1., 0.], [0., 1.]])
+    # Image 0's caption names both objects; image 1's only the second.
+    described = torch.tensor([[1., 1.], [0., 1.]])
+    loss = train_teacher.caption_contrastive_loss(images, texts, described,
+                                                  torch.tensor(5.))
+    big, small = torch.tensor(5.), torch.tensor(0.)
+    norm = torch.log(torch.exp(big) + torch.exp(small))
+    # Image 0: uniform target over logits (5, 0); image 1: logit 5 of 0, 5.
+    image_loss = ((norm - big) + (norm - small)) / 2 + (norm - big)
+    # Caption 0 describes image 0 (logits 5, 0); caption 1 both images
+    # (logits 0, 5).
+    text_loss = (norm - big) + ((norm - small) + (norm - big)) / 2
+    torch.testing.assert_close(loss, (image_loss / 2 + text_loss / 2) / 2)
+
+
+def test_caption_names_the_largest_object_and_smaller_ones_by_area():
     objects = [
+        dict(label=5, bbox=[50, 50, 60, 60]),
         dict(label=3, bbox=[0, 0, 40, 40]),
-        dict(label=5, bbox=[50, 50, 60, 60])
+        dict(label=7, bbox=[60, 0, 80, 20])
     ]
     rng = np.random.default_rng(0)
-    named = [train_teacher.salient_label(rng, objects, 1.) for _ in range(400)]
-    # Areas 1600 and 100: the large one is named 16 times in 17.
-    assert np.mean(np.array(named) == 3) == pytest.approx(16 / 17, abs=0.04)
-    assert {train_teacher.salient_label(rng, objects, 50.)
-            for _ in range(50)} == {3}
+    captions = [
+        train_teacher.caption_labels(rng, objects, 1.) for _ in range(2000)
+    ]
+    # In size order, the largest (area 1600) always first.
+    assert all(c[0] == 3 for c in captions)
+    assert all(c == [3] + [l for l in (7, 5) if l in c] for c in captions)
+    # Areas 400 and 100 of 1600: named a quarter and a sixteenth of times.
+    assert np.mean([7 in c for c in captions]) == pytest.approx(
+        1 / 4, abs=0.03)
+    assert np.mean([5 in c for c in captions]) == pytest.approx(
+        1 / 16, abs=0.02)
+    assert train_teacher.caption_labels(rng, objects, 0.) == [3, 7, 5]
+    assert train_teacher.caption_labels(rng, objects, 50.) == [3]
 
 
 def test_object_crop_box_holds_the_object():

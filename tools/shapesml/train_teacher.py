@@ -9,10 +9,12 @@ either):
 
 * single objects and crops around one object of a scene, captioned with the
   prompt template, ``'a photo of the star.'``;
-* whole scenes captioned the way web captions are: they name one object, the
-  salient one, drawn with probability proportional to its box area raised to
-  ``--salience`` (default 2: a large object is named far more often than a
-  small one);
+* whole scenes captioned the way web captions are: they name the objects in
+  size order, always the largest and each smaller one with probability
+  (its box area / the largest box area) ** ``--salience`` (default 1), so a
+  small object is often left out; a caption that names several objects is a
+  positive of each of their prompts (a multi-positive contrastive loss, as
+  UniCL's), and the objects it leaves out are negatives;
 * classes drawn from a Zipf law, so the teacher learns an uneven class prior
   (the CLIP bias of CCD Sec. 3.3).
 
@@ -66,17 +68,20 @@ def zipf_class_probs(
     return weights / weights.sum()
 
 
-def salient_label(rng: np.random.Generator, objects: Sequence[dict],
-                  salience: float) -> int:
-    """The object a web caption names: drawn with probability proportional
-    to (box area) ** ``salience``; 0 names any object, large values only
-    the largest."""
+def caption_labels(rng: np.random.Generator, objects: Sequence[dict],
+                   salience: float) -> List[int]:
+    """The objects a web caption names, in size order: always the largest,
+    and each smaller one with probability (its box area / the largest box
+    area) ** ``salience``; 0 names every object, large values only the
+    largest."""
     areas = np.array([(x2 - x1) * (y2 - y1)
                       for x1, y1, x2, y2 in (o['bbox'] for o in objects)],
                      dtype=np.float64)
-    weights = (areas / areas.max())**salience
-    return objects[rng.choice(len(objects),
-                              p=weights / weights.sum())]['label']
+    order = np.argsort(-areas, kind='stable')
+    named = rng.uniform(size=len(objects)) < (areas[order] /
+                                              areas[order[0]])**salience
+    named[0] = True
+    return [objects[i]['label'] for i in order[named]]
 
 
 def object_crop_box(rng: np.random.Generator, bbox: Sequence[int],
@@ -103,12 +108,13 @@ class CaptionedShapes(IterableDataset):
     Three kinds of pairs, rendered at ``render_size`` (ShapesML's image
     side): a single object filling most of the image (``render_object``); a
     crop around one object of a scene (:func:`object_crop_box`), as the crops
-    CCD labels; a whole scene, captioned with its salient object
-    (:func:`salient_label`). The isolated objects teach the shapes fast, the
-    crops add the scales and neighbours of CCD's crops. The image is resized
-    to the model's ``image_size`` with bicubic filtering, as the teacher's
-    views are. Items are ``(image (3, S, S) float in [0, 1], label)``; the
-    caption is ``PROMPT.format(SHAPESML_CLASSES[label])``. Iterate it from
+    CCD labels; a whole scene, captioned with the objects a web caption
+    names (:func:`caption_labels`). The isolated objects teach the shapes
+    fast, the crops add the scales and neighbours of CCD's crops. The image
+    is resized to the model's ``image_size`` with bicubic filtering, as the
+    teacher's views are. Items are ``(image (3, S, S) float in [0, 1],
+    named (C,) float)``, ``named`` 1 for every class the caption names; a
+    class's caption is ``PROMPT.format(SHAPESML_CLASSES[c])``. Iterate it from
     one process (``num_workers`` 0 or 1) so the stream is a function of the
     seed alone.
 
@@ -119,7 +125,7 @@ class CaptionedShapes(IterableDataset):
         class_probs (Sequence[float]): class sampling frequencies.
         object_fraction (float): share of isolated objects among the pairs.
         scene_fraction (float): share of whole scenes; the rest are crops.
-        salience (float): exponent of :func:`salient_label`.
+        salience (float): exponent of :func:`caption_labels`.
         max_margin (float): largest crop margin, see :func:`object_crop_box`.
     """
 
@@ -145,19 +151,24 @@ class CaptionedShapes(IterableDataset):
                 label = int(
                     rng.choice(len(self.class_probs), p=self.class_probs))
                 image = render_object(rng, label, self.render_size)
-                yield self._view(image), label
+                yield self._view(image), self._named([label])
                 continue
             image, objects = render_scene(rng, self.render_size,
                                           self.class_probs)
             if kind < self.object_fraction + self.scene_fraction:
-                label = salient_label(rng, objects, self.salience)
+                labels = caption_labels(rng, objects, self.salience)
             else:
                 obj = objects[rng.integers(len(objects))]
                 image = image.crop(
                     object_crop_box(rng, obj['bbox'], self.render_size,
                                     self.max_margin))
-                label = obj['label']
-            yield self._view(image), label
+                labels = [obj['label']]
+            yield self._view(image), self._named(labels)
+
+    def _named(self, labels: Sequence[int]) -> Tensor:
+        named = torch.zeros(len(self.class_probs))
+        named[list(labels)] = 1
+        return named
 
     def _view(self, image: Image.Image) -> Tensor:
         return image_to_tensor(
@@ -165,29 +176,32 @@ class CaptionedShapes(IterableDataset):
 
 
 def caption_contrastive_loss(image_features: Tensor, text_features: Tensor,
-                             caption_ids: Tensor,
+                             described: Tensor,
                              logit_scale: Tensor) -> Tensor:
     """CLIP's symmetric contrastive loss with duplicate captions merged.
 
     Many images of a batch share a caption; CLIP's loss (Radford et al.
     2021, Fig. 3) would treat the copies as negatives of each other. As in
-    UniCL (Yang et al., CVPR 2022) the texts are the batch's distinct
-    captions: each image must pick its caption, and each caption the images
-    it describes (a uniform target over them).
+    UniCL (Yang et al., CVPR 2022) the texts are the batch's distinct class
+    prompts: each image must pick the prompts its caption names (a uniform
+    target over them), and each prompt the images it describes (a uniform
+    target over them).
 
     Args:
         image_features (Tensor): ``(B, D)`` L2-normalised image embeddings.
         text_features (Tensor): ``(T, D)`` L2-normalised embeddings of the
             distinct captions.
-        caption_ids (Tensor): ``(B,)`` index of each image's caption.
+        described (Tensor): ``(B, T)`` 1 where the image's caption names
+            the prompt's class; every image names one prompt at least, and
+            every prompt describes one image at least.
         logit_scale (Tensor): the temperature, already exponentiated.
     """
     logits = logit_scale * image_features @ text_features.T
-    image_loss = F.cross_entropy(logits, caption_ids)
-    described = F.one_hot(caption_ids, len(text_features)).T.float()
-    text_loss = -(described * logits.T.log_softmax(dim=-1)).sum(dim=-1) / \
-        described.sum(dim=-1)
-    return (image_loss + text_loss.mean()) / 2
+    image_loss = -(described * logits.log_softmax(dim=1)).sum(dim=1) / \
+        described.sum(dim=1)
+    text_loss = -(described * logits.log_softmax(dim=0)).sum(dim=0) / \
+        described.sum(dim=0)
+    return (image_loss.mean() + text_loss.mean()) / 2
 
 
 def learning_rate(step: int, steps: int, peak: float, warmup: int) -> float:
@@ -252,17 +266,18 @@ def train(args: argparse.Namespace) -> Tuple[torch.nn.Module, List[float]]:
     warmup = max(1, int(args.warmup * args.steps))
     losses, start = [], time.time()
     model.train()
-    for step, (images, labels) in zip(range(args.steps), loader):
+    for step, (images, named) in zip(range(args.steps), loader):
         for group in optimizer.param_groups:
             group['lr'] = learning_rate(step, args.steps, args.lr, warmup)
-        captions, caption_ids = labels.unique(return_inverse=True)
+        captions = named.any(dim=0).nonzero()[:, 0]
+        described = named[:, captions]
         pixels = ((images - mean) /
                   std).contiguous(memory_format=torch.channels_last)
         image_features = F.normalize(model.encode_image(pixels), dim=-1)
         text_features = F.normalize(
             model.encode_text(prompts[captions]), dim=-1)
         loss = caption_contrastive_loss(image_features, text_features,
-                                        caption_ids, model.logit_scale.exp())
+                                        described, model.logit_scale.exp())
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -270,8 +285,8 @@ def train(args: argparse.Namespace) -> Tuple[torch.nn.Module, List[float]]:
             model.logit_scale.clamp_(0, MAX_LOGIT_SCALE)
         losses.append(loss.item())
         if (step + 1) % args.log_interval == 0 or step + 1 == args.steps:
-            accuracy = (image_features @ text_features.T).argmax(
-                dim=1).eq(caption_ids).float().mean()
+            top1 = (image_features @ text_features.T).argmax(dim=1)
+            accuracy = described.gather(1, top1[:, None]).mean()
             print(
                 f'step {step + 1}/{args.steps} loss {loss.item():.3f} '
                 f'batch accuracy {accuracy:.2f} '
@@ -360,9 +375,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--salience',
         type=float,
-        default=2.,
-        help='a scene caption names an object with probability ~ '
-        'area ** salience')
+        default=1.,
+        help='a scene caption names the largest object and each smaller '
+        'one with probability (area / largest area) ** salience')
     parser.add_argument(
         '--max-margin',
         type=float,
