@@ -7,11 +7,19 @@ architectures are the open_clip model configs in ``tests/data/tiny_clip/``
 the same factory as real CLIP.
 """
 import math
+import os
 from pathlib import Path
 
-import open_clip
-import pytest
-import torch
+# One intra-op thread per process: the test process, its DataLoader workers
+# and the tools' subprocesses share 2 cores on CI, and OpenMP threads that
+# spin while waiting for a core made runs several times slower.
+os.environ.setdefault('OMP_NUM_THREADS', '1')
+
+import open_clip  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
 
 TINY_CLIP_DIR = Path(__file__).parent / 'data' / 'tiny_clip'
 
