@@ -32,6 +32,8 @@ def ccd_shapes_config(data_root: str, teacher: dict, work_dir: str,
                       max_epochs: int = 4, num_workers: int = 0,
                       random_views: bool = False) -> Config:
     cfg = Config.fromfile(str(REPO / 'configs/shapes/ccd_shapesml.py'))
+    # No pretrained backbone file in the test harness: random init.
+    cfg.model.backbone.init_cfg = None
     teacher = dict(type='CLIPTeacher', **teacher)
     views = dict(view_size=SIZE, batch_size=8, num_workers=0)
     cfg.custom_hooks = [

@@ -14,6 +14,8 @@ def cdul_shapes_config(data_root: str,
                        work_dir: str,
                        max_epochs: int = 4) -> Config:
     cfg = Config.fromfile(str(REPO / 'configs/shapes/cdul_shapesml.py'))
+    # No pretrained backbone file in the test harness: random init.
+    cfg.model.backbone.init_cfg = None
     teacher = dict(type='CLIPTeacher', **teacher)
     loader = dict(batch_size=8, num_workers=0)
     cfg.custom_hooks = [

@@ -90,7 +90,9 @@ class LabelFreeCheckpointHook(Hook):
             self._keep(runner, 'the stopping rule never fired: last epoch')
 
     def _keep(self, runner: Runner, reason: str) -> None:
-        self.selected_epoch = runner.epoch + 1
+        # The history has one value per finished epoch; runner.epoch is
+        # already past the last one in after_train.
+        self.selected_epoch = len(self.history)
         runner.save_checkpoint(
             runner.work_dir,
             self.filename,
