@@ -12,10 +12,12 @@ trust.
         data/shapesml/images/test --topk 3 --out predictions.csv
 """
 import argparse
+import contextlib
 import csv
 import json
 import os
 import os.path as osp
+import sys
 
 from mmengine.config import Config, DictAction
 from mmengine.runner import CheckpointLoader
@@ -129,7 +131,11 @@ def main(argv=None):
         load_config(args),
         pretrained=trusted_checkpoint_path(args.checkpoint),
         device=args.device)
-    results = inferencer(images, batch_size=args.batch_size)
+    # mmpretrain draws its progress bar on stdout, without a final newline
+    # when stdout is not a terminal: send it to stderr so that stdout holds
+    # only the predictions, one line per image.
+    with contextlib.redirect_stdout(sys.stderr):
+        results = inferencer(images, batch_size=args.batch_size)
     predictions = [(image, top_classes(result, inferencer.classes, args.topk))
                    for image, result in zip(images, results)]
     for image, top in predictions:
