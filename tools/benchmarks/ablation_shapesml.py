@@ -17,7 +17,7 @@ through ``Config``:
 5. ``cdul``: ``configs/shapes/cdul_shapesml.py``, with the label-free
    selector of CCD 4.1 added so that every row is selected the same way.
 6. ``oracle``: the teacher on the ground-truth boxes (crop oracle of
-   ``tools/shapesml/teacher_realism.py``, boxes grown and crops resized as
+   ``ccd_mm.evaluation.crop_oracle``, boxes grown and crops resized as
    the config's CAM update does): its pseudo-label mAP is the ceiling of
    what crops can give. It is not trained.
 
@@ -80,7 +80,8 @@ from ccd_mm.engine import trusted_checkpoint_path
 from ccd_mm.engine.hooks import LabelFreeCheckpointHook
 from ccd_mm.engine.pseudo_label_dataset_lookup import \
     find_pseudo_label_dataset
-from ccd_mm.evaluation import (pseudo_label_report, pseudo_label_stages,
+from ccd_mm.evaluation import (crop_oracle_probs, grown_boxes, load_split,
+                               pseudo_label_report, pseudo_label_stages,
                                train_ground_truth)
 from ccd_mm.labeling.label_cache import build_pseudo_label_dataset
 
@@ -88,7 +89,6 @@ REPO = Path(__file__).resolve().parents[2]
 CCD_CONFIG = REPO / 'configs/shapes/ccd_shapesml.py'
 CDUL_CONFIG = REPO / 'configs/shapes/cdul_shapesml.py'
 BACKBONE = 'work_dirs/shapesml_backbone/resnet18-quarter.pth'
-REALISM_TOOL = REPO / 'tools/shapesml/teacher_realism.py'
 LABEL_TOOL = REPO / 'tools/make_pseudo_labels.py'
 
 ROWS = ('global', 'debias', 'update', 'ccd', 'cdul', 'oracle')
@@ -345,20 +345,19 @@ def write_teacher_labels(cfg: Config, path: str) -> None:
 def crop_oracle_report(cfg: Config, data_root: str) -> dict:
     """Row 6: pseudo-label quality of the teacher on the train split's
     ground-truth boxes, grown and resized as the CAM update's boxes."""
-    realism = _load_tool(REALISM_TOOL)
     dataset = build_pseudo_label_dataset(cfg)
     update = [h for h in cfg.custom_hooks
               if h.type == 'CAMLabelUpdateHook'][0]
-    paths, records = realism.load_split(data_root, 'train')
+    paths, records = load_split(data_root, 'train')
     if [osp.normpath(p) for p in paths] != [
             osp.normpath(p) for p in dataset.image_paths()
     ]:
         raise RuntimeError('the annotation file and the dataset list the '
                            'training images in different orders')
     teacher = MODELS.build(dataset.teacher_config(cfg.teacher))
-    boxes = realism.grown_boxes(records, update.view_size, update.box_offset)
-    oracle = realism.crop_oracle_probs(teacher, paths, boxes,
-                                       update.view_size, update.crop_size)
+    boxes = grown_boxes(records, update.view_size, update.box_offset)
+    oracle = crop_oracle_probs(teacher, paths, boxes, update.view_size,
+                               update.crop_size)
     num_classes = oracle.shape[1]
     return pseudo_label_report(
         dict(oracle=oracle), train_ground_truth(dataset),

@@ -26,46 +26,19 @@ Example::
 """
 import argparse
 import json
-import os.path as osp
-from typing import List, Sequence, Tuple
+from typing import Sequence
 
 import numpy as np
 import torch
 from mmpretrain.evaluation import AveragePrecision
 from torch.utils.data import DataLoader
 
-from ccd_mm.core.aggregate import local_max
 from ccd_mm.core.bias import confident_mask, estimate_clip_bias
 from ccd_mm.datasets.shapesml_generator import SHAPESML_CLASSES
-from ccd_mm.labeling.image_views import CropViewDataset, GlobalViewDataset
+from ccd_mm.evaluation.crop_oracle import (crop_oracle_probs, grown_boxes,
+                                           load_split)
+from ccd_mm.labeling.image_views import GlobalViewDataset
 from ccd_mm.teachers import CLIPTeacher
-
-
-def load_split(data_root: str, split: str) -> Tuple[List[str], List[dict]]:
-    """Image paths and annotation records of a ShapesML split."""
-    with open(osp.join(data_root, 'annotations', f'{split}.json')) as f:
-        records = json.load(f)['images']
-    paths = [
-        osp.join(data_root, 'images', record['file_name'])
-        for record in records
-    ]
-    return paths, records
-
-
-def grown_boxes(records: Sequence[dict], view_size: int,
-                offset: int) -> List[torch.Tensor]:
-    """Ground-truth boxes in view coordinates, grown by ``offset`` px on
-    every side and clipped, as CAM boxes are (CCD Sec. 3.2)."""
-    boxes = []
-    for record in records:
-        scale = torch.tensor([record['width'], record['height']] * 2)
-        box = torch.tensor([o['bbox'] for o in record['objects']],
-                           dtype=torch.float).view(-1, 4)
-        box = box * view_size / scale
-        box[:, :2] -= offset
-        box[:, 2:] += offset
-        boxes.append(box.round().clamp(0, view_size).long())
-    return boxes
 
 
 @torch.no_grad()
@@ -75,21 +48,6 @@ def global_probs(teacher: CLIPTeacher, paths: Sequence[str], view_size: int,
     views = DataLoader(
         GlobalViewDataset(paths, view_size), batch_size=batch_size)
     return torch.cat([teacher(batch) for _, batch in views])
-
-
-@torch.no_grad()
-def crop_oracle_probs(teacher: CLIPTeacher, paths: Sequence[str],
-                      boxes: Sequence[torch.Tensor], view_size: int,
-                      crop_size: int) -> torch.Tensor:
-    """(N, C) per-class max of the teacher over each image's box crops."""
-    crops = CropViewDataset(paths, boxes, view_size, crop_size)
-    views, owners = [], []
-    for index in range(len(crops)):
-        _, image_crops = crops[index]
-        views += image_crops
-        owners += [index] * len(image_crops)
-    return local_max(
-        teacher.label_views(views), torch.tensor(owners), len(crops))
 
 
 def object_recall(probs: torch.Tensor, records: Sequence[dict],
