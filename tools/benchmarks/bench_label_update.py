@@ -27,9 +27,9 @@ from mmpretrain.registry import MODELS
 
 import ccd_mm  # noqa: F401  (registers the CAM head)
 from benchmark_setup import (add_classifier_arguments, add_common_arguments,
-                             best_times, build_teacher, classifier_config,
-                             emit, log, machine, pass_startup, set_threads,
-                             work_dir, write_images)
+                             best_times, classifier_config, emit,
+                             images_and_teacher, log, machine, pass_startup,
+                             set_threads)
 from ccd_mm.core.aggregate import local_max
 from ccd_mm.core.cam import cam_to_boxes
 from ccd_mm.labeling import (CropViewDataset, GlobalViewDataset,
@@ -121,10 +121,7 @@ def update_one_at_a_time(classifier, teacher, img_paths, args) -> torch.Tensor:
 def main(argv=None):
     args = parse_args(argv)
     set_threads(args)
-    out_dir = work_dir(args)
-    img_paths = write_images(out_dir, args.num_images, args.image_size,
-                             args.seed)
-    teacher = build_teacher(args, out_dir)
+    img_paths, teacher = images_and_teacher(args)
     torch.manual_seed(args.seed)
     classifier = MODELS.build(
         classifier_config(

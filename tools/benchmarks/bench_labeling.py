@@ -16,9 +16,9 @@ import argparse
 import torch
 from PIL import Image
 
-from benchmark_setup import (add_common_arguments, best_times, build_teacher,
-                             decode_inclusive_limit, emit, log, machine,
-                             pass_startup, set_threads, work_dir, write_images)
+from benchmark_setup import (add_common_arguments, best_times,
+                             decode_inclusive_limit, emit, images_and_teacher,
+                             log, machine, pass_startup, set_threads)
 from ccd_mm.labeling import GlobalViewDataset, label_global_views
 from ccd_mm.labeling.image_views import image_to_tensor, load_rgb_image
 
@@ -49,10 +49,7 @@ def label_one_at_a_time(teacher, img_paths, view_size) -> torch.Tensor:
 def main(argv=None):
     args = parse_args(argv)
     set_threads(args)
-    out_dir = work_dir(args)
-    img_paths = write_images(out_dir, args.num_images, args.image_size,
-                             args.seed)
-    teacher = build_teacher(args, out_dir)
+    img_paths, teacher = images_and_teacher(args)
     log(f'labeling {len(img_paths)} images at {args.view_size} px with '
         f'{args.model_name} on {args.device}')
 

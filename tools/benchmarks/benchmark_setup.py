@@ -214,6 +214,15 @@ def write_images(out_dir: str, num_images: int, longer_side: int,
     return paths
 
 
+def images_and_teacher(
+        args: argparse.Namespace) -> Tuple[List[str], CLIPTeacher]:
+    """The generated images and the teacher of a run, in its work dir."""
+    out_dir = work_dir(args)
+    img_paths = write_images(out_dir, args.num_images, args.image_size,
+                             args.seed)
+    return img_paths, build_teacher(args, out_dir)
+
+
 def synchronize(device: str) -> None:
     if str(device).startswith('cuda'):
         torch.cuda.synchronize()
