@@ -4,12 +4,19 @@ import copy
 import json
 from pathlib import Path
 
+import torch
 from mmengine.config import Config
 
 from ccd_mm.datasets.shapesml_generator import generate_shapesml
 
 REPO = Path(__file__).resolve().parents[2]
 SIZE = 32
+
+
+def load(path) -> dict:
+    """A checkpoint or table file a test run wrote itself (full unpickling:
+    mmengine checkpoints hold more than tensors)."""
+    return torch.load(path, map_location='cpu', weights_only=False)
 
 
 def make_shapes_root(root: Path, permute_train_labels: bool = False) -> str:

@@ -11,17 +11,13 @@ from mmengine.runner import Runner
 from ccd_mm.engine import trusted_checkpoint_path
 from ccd_mm.engine.hooks import clip_initial_label_hook
 from ccd_mm.engine.hooks.clip_initial_label_hook import TABLE_CHECKPOINT_KEY
-from .ccd_shapes_run import ccd_shapes_config, make_shapes_root
+from .ccd_shapes_run import ccd_shapes_config, load, make_shapes_root
 
 
 def train(cfg):
     runner = Runner.from_cfg(cfg)
     runner.train()
     return runner
-
-
-def load(path):
-    return torch.load(path, map_location='cpu', weights_only=False)
 
 
 @pytest.fixture(scope='module')

@@ -18,7 +18,7 @@ from ccd_mm.engine.hooks import (CDULInitialLabelHook, GradientAlignmentHook,
 from ccd_mm.engine.hooks.clip_initial_label_hook import TABLE_CHECKPOINT_KEY
 from ccd_mm.labeling import classifier_scores, label_grid_snippets
 from ccd_mm.teachers import CLIPTeacher
-from .ccd_shapes_run import SIZE, make_shapes_root
+from .ccd_shapes_run import SIZE, load, make_shapes_root
 from .cdul_shapes_run import WARMUP_EPOCHS, cdul_shapes_config
 
 
@@ -26,10 +26,6 @@ def train(cfg):
     runner = Runner.from_cfg(cfg)
     runner.train()
     return runner
-
-
-def load(path):
-    return torch.load(path, map_location='cpu', weights_only=False)
 
 
 def alignment_hook(runner) -> GradientAlignmentHook:

@@ -24,7 +24,7 @@ from ccd_mm.engine.hooks.clip_initial_label_hook import TABLE_CHECKPOINT_KEY
 from ccd_mm.engine.pseudo_label_dataset_lookup import \
     find_pseudo_label_dataset
 from ccd_mm.labeling.sharded_pass import gather_rows
-from .ccd_shapes_run import ccd_shapes_config, make_shapes_root
+from .ccd_shapes_run import ccd_shapes_config, load, make_shapes_root
 
 REPO = Path(__file__).resolve().parents[2]
 MAX_EPOCHS = 2
@@ -63,25 +63,15 @@ def distributed_config(data_root, teacher, work_dir):
     return cfg
 
 
-def load(path):
-    return torch.load(path, map_location='cpu', weights_only=False)
-
-
 @pytest.fixture(scope='module')
 def runs(tmp_path_factory, tiny_clip_resnet):
     root = tmp_path_factory.mktemp('distributed')
     data_root = make_shapes_root(root / 'data')
     single_dir, sharded_dir = root / 'single', root / 'sharded'
-    # One thread per process, as torchrun gives each rank below: idle
-    # OpenMP threads spin on a loaded machine and slow a run down manyfold.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        Runner.from_cfg(
-            distributed_config(data_root, tiny_clip_resnet,
-                               str(single_dir))).train()
-    finally:
-        torch.set_num_threads(threads)
+    # One thread per process here (tests/conftest.py) as in each rank below.
+    Runner.from_cfg(
+        distributed_config(data_root, tiny_clip_resnet,
+                           str(single_dir))).train()
 
     config_file = root / 'ccd_shapes_distributed.py'
     distributed_config(data_root, tiny_clip_resnet,

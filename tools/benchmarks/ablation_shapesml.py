@@ -243,15 +243,13 @@ def base_config(path: Path, args, data_root: str, teacher: dict,
     cfg = Config.fromfile(str(path))
     base_epochs = cfg.train_cfg.max_epochs
     scale = args.image_size / cfg.image_size
+    # The label hooks read the config's top-level teacher.
     cfg.teacher = teacher
     if args.backbone == 'none':
         cfg.model.backbone.init_cfg = None
     else:
         cfg.model.backbone.init_cfg.checkpoint = args.backbone
     for hook in cfg.custom_hooks:
-        if hook.type in ('CLIPInitialLabelHook', 'CAMLabelUpdateHook',
-                         'CDULInitialLabelHook'):
-            hook.teacher = teacher
         for name in SIZE_ARGS:
             if name in hook:
                 hook[name] = round(hook[name] * scale)
