@@ -7,17 +7,19 @@ from mmengine.dist import all_reduce
 
 from ccd_mm.core.aggregate import local_max
 from ccd_mm.core.cam import cam_to_boxes
-from .image_views import CropViewDataset, GlobalViewDataset
+from .image_views import (CropViewDataset, GlobalViewDataset, as_unit_range,
+                          collate_crops, collate_views)
 from .sharded_pass import gather_rows, iterate_shard
 
 
 def normalize_for_classifier(classifier: torch.nn.Module,
                              views: torch.Tensor) -> torch.Tensor:
-    """RGB views in [0, 1] -> the classifier's input, normalised with its
-    data preprocessor's mean/std (given on the 0-255 scale in mmpretrain)."""
+    """RGB views (uint8, or float in [0, 1]) -> the classifier's input,
+    normalised with its data preprocessor's mean/std (given on the 0-255
+    scale in mmpretrain)."""
     preprocessor = classifier.data_preprocessor
     device = next(classifier.parameters()).device
-    views = views.to(device) * 255
+    views = as_unit_range(views.to(device)) * 255
     if getattr(preprocessor, '_enable_normalize', False):
         views = (views - preprocessor.mean) / preprocessor.std
     return views
@@ -46,16 +48,14 @@ def classifier_scores(classifier: torch.nn.Module,
     views = GlobalViewDataset(img_paths, view_size)
     index_parts, row_parts = [], []
     num_classes = None
-    for indices, items in iterate_shard(views, batch_size, num_workers):
-        decoded = [item is not None for item in items]
-        if not any(decoded):
+    for batch in iterate_shard(views, batch_size, num_workers, collate_views):
+        if batch.views is None:
             continue
         feats = classifier.extract_feat(
-            normalize_for_classifier(
-                classifier, torch.stack([v for v in items if v is not None])))
+            normalize_for_classifier(classifier, batch.views))
         probs = torch.sigmoid(classifier.head(feats)).float().cpu()
         num_classes = probs.shape[1]
-        index_parts.append(indices[torch.tensor(decoded)])
+        index_parts.append(batch.indices[batch.decoded])
         row_parts.append(probs)
     if num_classes is None:
         num_classes = classifier.head.num_classes
@@ -96,16 +96,13 @@ def cam_local_scores(classifier: torch.nn.Module,
     boxes: List[torch.Tensor] = [torch.zeros(0, 4, dtype=torch.long)] * len(
         views)
     classes: List[Optional[torch.Tensor]] = [None] * len(views)
-    for indices, items in iterate_shard(views, batch_size, num_workers,
-                                        show_progress):
-        decoded = [i for i, item in enumerate(items) if item is not None]
-        if not decoded:
+    for batch in iterate_shard(views, batch_size, num_workers, collate_views,
+                               show_progress):
+        if batch.views is None:
             continue
-        probs, cams = classifier_cams(
-            classifier, torch.stack([items[i] for i in decoded]))
+        probs, cams = classifier_cams(classifier, batch.views)
         selected = probs >= class_threshold
-        for row, position in enumerate(decoded):
-            index = int(indices[position])
+        for row, index in enumerate(batch.indices[batch.decoded].tolist()):
             chosen = torch.nonzero(selected[row]).flatten()
             classes[index] = chosen.cpu()
             boxes[index] = cam_to_boxes(cams[row, chosen],
@@ -117,18 +114,15 @@ def cam_local_scores(classifier: torch.nn.Module,
     num_classes = teacher.num_classes
     index_parts, row_parts, records = [], [], []
     num_crops = torch.zeros(2)  # crops, images labeled by this rank
-    for indices, items in iterate_shard(crops, batch_size, num_workers,
-                                        show_progress):
-        flat = [crop for item in items if item for crop in item]
-        owner = torch.tensor(
-            [i for i, item in enumerate(items) if item for _ in item],
-            dtype=torch.long)
-        patch_scores = (teacher.label_views(flat).float().cpu()
-                        if flat else torch.zeros(0, num_classes))
-        index_parts.append(indices)
-        row_parts.append(local_max(patch_scores, owner, len(items)))
-        num_crops += torch.tensor([len(flat), len(items)], dtype=torch.float)
-        for position, index in enumerate(indices.tolist()):
+    for batch in iterate_shard(crops, batch_size, num_workers, collate_crops,
+                               show_progress):
+        num_images, owner = len(batch.indices), batch.owner
+        patch_scores = teacher.label_stacks(batch.stacks,
+                                            len(owner)).float().cpu()
+        index_parts.append(batch.indices)
+        row_parts.append(local_max(patch_scores, owner, num_images))
+        num_crops += torch.tensor([len(owner), num_images], dtype=torch.float)
+        for position, index in enumerate(batch.indices.tolist()):
             if len(records) >= record_limit:
                 break
             records.append(

@@ -2,7 +2,7 @@ from typing import Sequence, Tuple
 
 import torch
 
-from .image_views import GlobalViewDataset
+from .image_views import GlobalViewDataset, collate_views
 from .sharded_pass import gather_rows, iterate_shard
 
 
@@ -16,7 +16,7 @@ def label_global_views(teacher: torch.nn.Module,
     """Teacher probabilities of every image's global view (CCD Eq. 1-2).
 
     Args:
-        teacher: maps (B, 3, S, S) RGB in [0, 1] to (B, C) probabilities
+        teacher: maps (B, 3, S, S) uint8 RGB to (B, C) probabilities
             (``CLIPTeacher``).
         img_paths: the images, in dataset order.
         view_size: side S of the square global view (paper: 640).
@@ -31,16 +31,14 @@ def label_global_views(teacher: torch.nn.Module,
     num_classes = teacher.num_classes
     views = GlobalViewDataset(img_paths, view_size)
     index_parts, row_parts = [], []
-    for indices, items in iterate_shard(views, batch_size, num_workers,
-                                        show_progress):
-        decoded = torch.tensor([item is not None for item in items])
+    for batch in iterate_shard(views, batch_size, num_workers, collate_views,
+                               show_progress):
         # The last column carries the decoded flag through the gather.
-        rows = torch.zeros(len(items), num_classes + 1)
-        rows[:, -1] = decoded.float()
-        if decoded.any():
-            batch = torch.stack([item for item in items if item is not None])
-            rows[decoded, :-1] = teacher(batch).float().cpu()
-        index_parts.append(indices)
+        rows = torch.zeros(len(batch.indices), num_classes + 1)
+        rows[:, -1] = batch.decoded.float()
+        if batch.views is not None:
+            rows[batch.decoded, :-1] = teacher(batch.views).float().cpu()
+        index_parts.append(batch.indices)
         row_parts.append(rows)
     table = gather_rows(index_parts, row_parts, len(views), num_classes + 1)
     return table[:, :-1].contiguous(), table[:, -1] > 0.5

@@ -5,7 +5,7 @@ from typing import Sequence
 import torch
 
 from ccd_mm.core.aggregate import grid_boxes
-from .image_views import CropViewDataset
+from .image_views import CropViewDataset, collate_crops
 from .sharded_pass import gather_rows, iterate_shard
 
 
@@ -23,10 +23,10 @@ def label_grid_snippets(teacher: torch.nn.Module,
     tiles are cropped from the original image (``CropViewDataset``, the crop
     machinery of the CCD label update), resized so the longer side is
     ``snippet_size`` with the aspect kept, and labeled by the teacher, all
-    snippets of a batch of images in one call of ``teacher.label_views``.
+    snippets of a batch of images in one call of ``teacher.label_stacks``.
 
     Args:
-        teacher: ``CLIPTeacher`` (``label_views`` and ``num_classes``).
+        teacher: ``CLIPTeacher`` (``label_stacks`` and ``num_classes``).
         img_paths: the images, in dataset order.
         grid: snippets per side (CDUL 4.1: 3, i.e. 9 snippets).
         snippet_size: longer side of a resized snippet.
@@ -48,15 +48,14 @@ def label_grid_snippets(teacher: torch.nn.Module,
     snippets = CropViewDataset(img_paths, [boxes] * len(img_paths), grid,
                                snippet_size, size_divisor)
     index_parts, row_parts = [], []
-    for indices, items in iterate_shard(snippets, batch_size, num_workers,
-                                        show_progress):
-        rows = torch.zeros(len(items), num_snippets * num_classes)
-        decoded = [i for i, item in enumerate(items) if item is not None]
-        if decoded:
-            views = [crop for i in decoded for crop in items[i]]
-            rows[decoded] = teacher.label_views(views).float().cpu().reshape(
-                len(decoded), -1)
-        index_parts.append(indices)
+    for batch in iterate_shard(snippets, batch_size, num_workers,
+                               collate_crops, show_progress):
+        rows = torch.zeros(len(batch.indices), num_snippets * num_classes)
+        # Every decoded image has all its snippets, image by image.
+        rows[batch.decoded] = teacher.label_stacks(
+            batch.stacks, len(batch.owner)).float().cpu().reshape(
+                -1, num_snippets * num_classes)
+        index_parts.append(batch.indices)
         row_parts.append(rows)
     table = gather_rows(index_parts, row_parts, len(snippets),
                         num_snippets * num_classes)

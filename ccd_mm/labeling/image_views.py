@@ -1,9 +1,12 @@
 """The images the teacher and the classifier look at during labeling.
 
 Decoding and resizing run in DataLoader workers (these are plain torch
-datasets over image paths), so the main process only runs forwards.
+datasets over image paths), so the main process only runs forwards. Views
+are uint8: a quarter of the bytes of float pixels to pass from the workers
+and to copy to the GPU, where the models normalise them.
 """
-from typing import List, Optional, Sequence, Tuple
+from collections import defaultdict
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 from PIL import Image
@@ -27,6 +30,14 @@ def image_to_tensor(image: Image.Image) -> torch.Tensor:
     return pil_to_tensor(image).float().div_(255)
 
 
+def as_unit_range(views: torch.Tensor) -> torch.Tensor:
+    """Float RGB in [0, 1] from uint8 views (what the labeling datasets
+    give) or from float views already in [0, 1]."""
+    if views.dtype == torch.uint8:
+        return views.float().div_(255)
+    return views.float()
+
+
 def crop_view_size(width: int, height: int, longer_side: int,
                    size_divisor: int) -> Tuple[int, int]:
     """(width, height) of a crop resized so its longer side is
@@ -44,8 +55,9 @@ class GlobalViewDataset(Dataset):
     """Every image resized to ``size`` x ``size`` (aspect ratio not kept, as
     in the released script's 640 x 640 view).
 
-    An item is ``(index, view)`` with ``view`` None when the image cannot be
-    decoded, so one bad file is reported instead of stopping the run.
+    An item is ``(index, view)``, ``view`` a (3, size, size) uint8 tensor,
+    or None when the image cannot be decoded, so one bad file is reported
+    instead of stopping the run. Batch items with :func:`collate_views`.
 
     Args:
         img_paths (Sequence[str]): image files.
@@ -65,7 +77,7 @@ class GlobalViewDataset(Dataset):
         except OSError:
             return index, None
         view = image.resize((self.size, self.size), Image.BICUBIC)
-        return index, image_to_tensor(view)
+        return index, pil_to_tensor(view)
 
 
 class CropViewDataset(Dataset):
@@ -75,8 +87,9 @@ class CropViewDataset(Dataset):
     mapped back to the original image, so a crop keeps the object's true
     aspect ratio; it is then resized to ``longer_side`` (aspect kept).
 
-    An item is ``(index, crops)``: a list of (3, h, w) tensors, empty when the
-    image has no box, None when it cannot be decoded.
+    An item is ``(index, crops)``: a list of (3, h, w) uint8 tensors, empty
+    when the image has no box, None when it cannot be decoded. Batch items
+    with :func:`collate_crops`.
 
     Args:
         img_paths (Sequence[str]): image files.
@@ -122,5 +135,84 @@ class CropViewDataset(Dataset):
             crop = crop.resize(
                 crop_view_size(crop.width, crop.height, self.longer_side,
                                self.size_divisor), Image.BICUBIC)
-            crops.append(image_to_tensor(crop))
+            crops.append(pil_to_tensor(crop))
         return index, crops
+
+
+class ViewBatch(NamedTuple):
+    """A batch of :class:`GlobalViewDataset` items.
+
+    Attributes:
+        indices (Tensor): (B,) dataset indices.
+        decoded (Tensor): (B,) bool, False where the image was undecodable.
+        views (Tensor | None): (D, 3, S, S) uint8 views of the D decoded
+            images, in batch order; None when D is 0.
+    """
+    indices: torch.Tensor
+    decoded: torch.Tensor
+    views: Optional[torch.Tensor]
+
+
+class CropBatch(NamedTuple):
+    """A batch of :class:`CropViewDataset` items, crops stacked by shape.
+
+    Attributes:
+        indices (Tensor): (B,) dataset indices.
+        decoded (Tensor): (B,) bool, False where the image was undecodable.
+        owner (Tensor): (K,) position in the batch of the image of each of
+            the K crops; crops are numbered image by image, box by box.
+        stacks (list): ``(crop numbers (k,), crops (k, 3, h, w) uint8)`` per
+            distinct crop shape, see :func:`stack_by_shape`.
+    """
+    indices: torch.Tensor
+    decoded: torch.Tensor
+    owner: torch.Tensor
+    stacks: List[Tuple[torch.Tensor, torch.Tensor]]
+
+
+def stack_by_shape(views: Sequence[torch.Tensor]
+                   ) -> List[Tuple[torch.Tensor, torch.Tensor]]:
+    """Group views of equal shape into one tensor each, so views of many
+    sizes cost one forward per distinct size rather than one per view.
+
+    Returns:
+        ``[(positions (k,), stacked (k, 3, h, w)), ...]``: the positions in
+        ``views`` of the views of one shape and those views stacked.
+    """
+    groups = defaultdict(list)
+    for position, view in enumerate(views):
+        groups[tuple(view.shape)].append(position)
+    return [(torch.tensor(positions), torch.stack([views[p]
+                                                   for p in positions]))
+            for positions in groups.values()]
+
+
+def _indices_and_decoded(batch: Sequence[tuple]
+                         ) -> Tuple[torch.Tensor, torch.Tensor]:
+    indices = torch.tensor([index for index, _ in batch], dtype=torch.long)
+    decoded = torch.tensor([item is not None for _, item in batch],
+                           dtype=torch.bool)
+    return indices, decoded
+
+
+# The collate functions run in the DataLoader workers: a batch crosses to
+# the main process as a few stacked tensors rather than one shared-memory
+# tensor per view or crop, each of which costs as much as decoding a small
+# image.
+def collate_views(batch: Sequence[tuple]) -> ViewBatch:
+    """Collate ``[(index, view or None), ...]`` into a :class:`ViewBatch`."""
+    indices, decoded = _indices_and_decoded(batch)
+    views = [view for _, view in batch if view is not None]
+    return ViewBatch(indices, decoded,
+                     torch.stack(views) if views else None)
+
+
+def collate_crops(batch: Sequence[tuple]) -> CropBatch:
+    """Collate ``[(index, crops or None), ...]`` into a :class:`CropBatch`."""
+    indices, decoded = _indices_and_decoded(batch)
+    crops = [crop for _, item in batch if item for crop in item]
+    owner = torch.tensor(
+        [position for position, (_, item) in enumerate(batch) if item
+         for _ in item],
+        dtype=torch.long)
+    return CropBatch(indices, decoded, owner, stack_by_shape(crops))

@@ -6,7 +6,7 @@ share with DataLoader workers doing the decoding, and the rows are gathered
 with :func:`mmengine.dist.all_gather_object`, so every rank ends with the
 identical (N, C) table.
 """
-from typing import Iterator, List, Sequence, Tuple
+from typing import Callable, Iterator, List, Sequence, TypeVar
 
 import torch
 from mmengine.dist import all_gather_object, get_dist_info
@@ -14,32 +14,30 @@ from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader, Dataset, Subset
 
 
-def collate_indexed(batch: Sequence[tuple]) -> Tuple[torch.Tensor, list]:
-    """``[(index, item), ...]`` -> (indices, items): views may differ in size
-    or be None (undecodable), so items stay a list."""
-    indices = torch.tensor([index for index, _ in batch], dtype=torch.long)
-    return indices, [item for _, item in batch]
+Batch = TypeVar('Batch')
 
 
 def iterate_shard(views: Dataset,
                   batch_size: int,
                   num_workers: int,
-                  show_progress: bool = False
-                  ) -> Iterator[Tuple[torch.Tensor, list]]:
-    """Yield ``(indices, items)`` batches of this rank's share of ``views``."""
+                  collate_fn: Callable[[Sequence[tuple]], Batch],
+                  show_progress: bool = False) -> Iterator[Batch]:
+    """Yield the batches of this rank's share of ``views``, collated in the
+    workers by ``collate_fn`` (e.g. ``collate_views``); a batch must have
+    an ``indices`` attribute (its dataset indices)."""
     rank, world_size = get_dist_info()
     shard = Subset(views, range(rank, len(views), world_size))
     loader = DataLoader(
         shard,
         batch_size=batch_size,
         num_workers=num_workers,
-        collate_fn=collate_indexed)
+        collate_fn=collate_fn)
     progress = ProgressBar(len(shard)) if show_progress and rank == 0 \
         else None
-    for indices, items in loader:
-        yield indices, items
+    for batch in loader:
+        yield batch
         if progress is not None:
-            for _ in range(len(indices)):
+            for _ in range(len(batch.indices)):
                 progress.update()
     if progress is not None:
         progress.file.write('\n')

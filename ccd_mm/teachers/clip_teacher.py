@@ -1,7 +1,6 @@
 """The frozen CLIP teacher of CCD and CDUL (ALGORITHM.md Sec. 0)."""
-from collections import defaultdict
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import open_clip
 import torch
@@ -12,6 +11,7 @@ from open_clip.constants import (IMAGENET_MEAN, IMAGENET_STD,
 from torch import Tensor, nn
 from torch.func import functional_call
 
+from ccd_mm.labeling.image_views import as_unit_range, stack_by_shape
 from .clip_checkpoint import load_clip_model
 from .positional_embedding import (native_grid, positional_embedding_name,
                                    resize_positional_embedding, token_grid)
@@ -163,7 +163,8 @@ class CLIPTeacher(nn.Module):
 
     def _classify(self, images: Tensor) -> Tensor:
         device = self.class_embeddings.device
-        pixels = (images.to(device, torch.float32) -
+        # uint8 views cross to the GPU as bytes and become floats there.
+        pixels = (as_unit_range(images.to(device)) -
                   self.pixel_mean) / self.pixel_std
         with torch.autocast(
                 device.type,
@@ -180,8 +181,9 @@ class CLIPTeacher(nn.Module):
         """Class probabilities of a batch of images (CCD Eq. 1-2).
 
         Args:
-            images (Tensor): ``(N, 3, H, W)`` RGB in ``[0, 1]``, any size
-                (ideally multiples of the model's stride or patch size).
+            images (Tensor): ``(N, 3, H, W)`` RGB, float in ``[0, 1]`` or
+                uint8, any size (ideally multiples of the model's stride or
+                patch size).
 
         Returns:
             Tensor: ``(N, C)`` float32 softmax probabilities on the device
@@ -204,17 +206,32 @@ class CLIPTeacher(nn.Module):
         costs one forward per distinct size rather than one per crop.
 
         Args:
-            views (Sequence[Tensor]): ``(3, H, W)`` RGB tensors in ``[0, 1]``.
+            views (Sequence[Tensor]): ``(3, H, W)`` RGB tensors, float in
+                ``[0, 1]`` or uint8.
 
         Returns:
             Tensor: ``(len(views), C)`` float32 probabilities, in input order,
             on the device of the first view (CPU for no views).
         """
-        device = views[0].device if len(views) else torch.device('cpu')
-        probs = torch.zeros(len(views), self.num_classes, device=device)
-        buckets = defaultdict(list)
-        for index, view in enumerate(views):
-            buckets[tuple(view.shape)].append(index)
-        for indices in buckets.values():
-            probs[indices] = self(torch.stack([views[i] for i in indices]))
+        return self.label_stacks(stack_by_shape(views), len(views))
+
+    def label_stacks(self, stacks: List[Tuple[Tensor, Tensor]],
+                     num_views: int) -> Tensor:
+        """Class probabilities of views already stacked by shape
+        (:func:`~ccd_mm.labeling.image_views.stack_by_shape`, done by the
+        crop passes in their DataLoader workers).
+
+        Args:
+            stacks (list): ``(positions (k,), views (k, 3, h, w))`` pairs
+                whose positions cover ``range(num_views)``.
+            num_views (int): number of views.
+
+        Returns:
+            Tensor: ``(num_views, C)`` float32 probabilities, row ``i`` for
+            the view at position ``i``, on the device of the stacks.
+        """
+        device = stacks[0][1].device if stacks else torch.device('cpu')
+        probs = torch.zeros(num_views, self.num_classes, device=device)
+        for positions, views in stacks:
+            probs[positions.to(device)] = self(views)
         return probs

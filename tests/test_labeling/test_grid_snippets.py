@@ -8,16 +8,21 @@ from ccd_mm.labeling import label_grid_snippets
 
 class ChannelMeanTeacher(torch.nn.Module):
     """Stand-in teacher: the 'probabilities' of a view are its mean red and
-    green values; records the shape of every view and every call."""
+    green values in [0, 1]; records the shape of every view and every
+    call."""
     num_classes = 2
 
     def __init__(self):
         super().__init__()
         self.calls = []
 
-    def label_views(self, views):
-        self.calls.append([tuple(v.shape) for v in views])
-        return torch.stack([v[:2].mean(dim=(1, 2)) for v in views])
+    def label_stacks(self, stacks, num_views):
+        self.calls.append(
+            [tuple(view.shape) for _, views in stacks for view in views])
+        probs = torch.zeros(num_views, self.num_classes)
+        for positions, views in stacks:
+            probs[positions] = views[:, :2].float().mean(dim=(2, 3)) / 255
+        return probs
 
 
 def write_grid_image(path, width, height):

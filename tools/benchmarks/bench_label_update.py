@@ -18,8 +18,7 @@ GPU at the paper's size (RN50x64 teacher, ResNet-101 classifier at 640)::
         --classifier-width 64 --num-images 256 --num-workers 8
 """
 import argparse
-from collections import defaultdict
-from typing import Dict, List, Sequence
+from typing import List, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -34,6 +33,7 @@ from ccd_mm.core.aggregate import local_max
 from ccd_mm.core.cam import cam_to_boxes
 from ccd_mm.labeling import (CropViewDataset, GlobalViewDataset,
                              cam_local_scores, classifier_cams)
+from ccd_mm.labeling.image_views import stack_by_shape
 
 CAM_THRESHOLD = 0.95
 
@@ -94,11 +94,8 @@ def label_letterboxed(teacher, crops: Sequence[torch.Tensor],
 def label_bucketed_globally(teacher, crops: Sequence[torch.Tensor]):
     """Ideal bucketing: all crops of a shape over the whole split in one
     stack (full batches), which no streaming pass can do."""
-    buckets: Dict[tuple, List[int]] = defaultdict(list)
-    for index, crop in enumerate(crops):
-        buckets[tuple(crop.shape)].append(index)
-    for indices in buckets.values():
-        teacher(torch.stack([crops[i] for i in indices]))
+    for _, stack in stack_by_shape(crops):
+        teacher(stack)
 
 
 def update_one_at_a_time(classifier, teacher, img_paths, args) -> torch.Tensor:
