@@ -24,7 +24,7 @@ import ccd_mm  # noqa: F401
 from ccd_mm.evaluation import (format_report, load_pseudo_labels,
                                pseudo_label_report, pseudo_label_stages,
                                train_ground_truth)
-from ccd_mm.labeling.label_cache import build_pseudo_label_dataset
+from ccd_mm.engine import build_pseudo_label_dataset
 
 
 def parse_args(argv=None):

@@ -23,8 +23,8 @@ from mmpretrain.registry import HOOKS
 # Importing ccd_mm registers its components in mmpretrain's registries.
 import ccd_mm  # noqa: F401
 from ccd_mm.engine.run_teacher import run_teacher
-from ccd_mm.labeling.label_cache import (build_pseudo_label_dataset,
-                                         label_provenance, write_label_cache)
+from ccd_mm.engine import build_pseudo_label_dataset
+from ccd_mm.labeling.label_cache import label_provenance, write_label_cache
 
 
 def parse_args(argv=None):

@@ -27,7 +27,7 @@ from PIL import Image
 # Importing ccd_mm registers its components in mmpretrain's registries.
 import ccd_mm  # noqa: F401
 from ccd_mm.evaluation import load_pseudo_labels, pseudo_label_stages
-from ccd_mm.labeling.label_cache import build_pseudo_label_dataset
+from ccd_mm.engine import build_pseudo_label_dataset
 from ccd_mm.visualization import (draw_cam_boxes, plot_class_bias,
                                   plot_label_histograms)
 

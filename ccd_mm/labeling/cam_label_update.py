@@ -5,11 +5,11 @@ from typing import List, Optional, Sequence, Tuple
 import torch
 from mmengine.dist import all_reduce
 
-from ccd_mm.core.aggregate import local_max
 from ccd_mm.core.cam import cam_to_boxes
 from .image_views import (CropViewDataset, GlobalViewDataset, as_unit_range,
                           collate_crops, collate_views)
 from .sharded_pass import gather_rows, iterate_shard
+from .streaming_crop_labeler import StreamingCropLabeler
 
 
 def normalize_for_classifier(classifier: torch.nn.Module,
@@ -111,31 +111,45 @@ def cam_local_scores(classifier: torch.nn.Module,
 
     crops = CropViewDataset(img_paths, boxes, view_size, crop_longer_side,
                             size_divisor)
-    num_classes = teacher.num_classes
-    index_parts, row_parts, records = [], [], []
+    labeler = StreamingCropLabeler(teacher, len(crops))
     num_crops = torch.zeros(2)  # crops, images labeled by this rank
+    shard = []
     for batch in iterate_shard(crops, batch_size, num_workers, collate_crops,
                                show_progress):
-        num_images, owner = len(batch.indices), batch.owner
-        patch_scores = teacher.label_stacks(batch.stacks,
-                                            len(owner)).float().cpu()
-        index_parts.append(batch.indices)
-        row_parts.append(local_max(patch_scores, owner, num_images))
-        num_crops += torch.tensor([len(owner), num_images], dtype=torch.float)
-        for position, index in enumerate(batch.indices.tolist()):
-            if len(records) >= record_limit:
-                break
-            records.append(
-                dict(
-                    img_path=img_paths[index],
-                    view_size=view_size,
-                    boxes=boxes[index].tolist(),
-                    classes=classes[index].tolist()
-                    if classes[index] is not None else [],
-                    crop_scores=patch_scores[owner == position].tolist()))
-    local = gather_rows(index_parts, row_parts, len(crops), num_classes)
+        # Eq. 5: the local label of an image is the max over its crops.
+        labeler.add(batch.indices[batch.owner], batch.stacks)
+        shard.append(batch.indices)
+        num_crops += torch.tensor([len(batch.owner),
+                                   len(batch.indices)]).float()
+    local = labeler.finish()
+    local = gather_rows(shard, [local[indices] for indices in shard],
+                        len(crops), teacher.num_classes)
     all_reduce(num_crops)
+    records = crop_records(teacher, crops, classes,
+                           torch.cat(shard)[:record_limit].tolist()
+                           if shard else [])
     return local, dict(
         mean_crops=float(num_crops[0] / num_crops[1].clamp(min=1)),
         seconds=time.time() - start,
         records=records)
+
+
+def crop_records(teacher: torch.nn.Module, crops: CropViewDataset,
+                 classes: Sequence[Optional[torch.Tensor]],
+                 indices: Sequence[int]) -> List[dict]:
+    """Boxes, classes and per-crop teacher scores of a few images, for
+    visualisation (``tools/visualize.py``)."""
+    records = []
+    for index in indices:
+        _, image_crops = crops[index]
+        scores = (teacher.label_views(image_crops).float().cpu().tolist()
+                  if image_crops else [])
+        records.append(
+            dict(
+                img_path=crops.img_paths[index],
+                view_size=crops.view_size,
+                boxes=crops.boxes[index].tolist(),
+                classes=classes[index].tolist()
+                if classes[index] is not None else [],
+                crop_scores=scores))
+    return records

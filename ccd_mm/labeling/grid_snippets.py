@@ -7,6 +7,7 @@ import torch
 from ccd_mm.core.aggregate import grid_boxes
 from .image_views import CropViewDataset, collate_crops
 from .sharded_pass import gather_rows, iterate_shard
+from .streaming_crop_labeler import StreamingCropLabeler
 
 
 def label_grid_snippets(teacher: torch.nn.Module,
@@ -23,14 +24,15 @@ def label_grid_snippets(teacher: torch.nn.Module,
     tiles are cropped from the original image (``CropViewDataset``, the crop
     machinery of the CCD label update), resized so the longer side is
     ``snippet_size`` with the aspect kept, and labeled by the teacher, all
-    snippets of a batch of images in one call of ``teacher.label_stacks``.
+    snippets of equal shape in full batches (``StreamingCropLabeler``).
 
     Args:
-        teacher: ``CLIPTeacher`` (``label_stacks`` and ``num_classes``).
+        teacher: ``CLIPTeacher`` (forward, ``batch_size``, ``num_classes``).
         img_paths: the images, in dataset order.
         grid: snippets per side (CDUL 4.1: 3, i.e. 9 snippets).
         snippet_size: longer side of a resized snippet.
-        batch_size: images per teacher call (``grid**2`` times as many views).
+        batch_size: images per loader batch; snippets go to the teacher
+            in batches of its own ``batch_size``.
         num_workers: DataLoader workers that decode and crop.
         size_divisor: the shorter side is rounded to a multiple of it so
             snippets batch by shape.
@@ -47,16 +49,15 @@ def label_grid_snippets(teacher: torch.nn.Module,
     boxes = grid_boxes((grid, grid), grid)
     snippets = CropViewDataset(img_paths, [boxes] * len(img_paths), grid,
                                snippet_size, size_divisor)
-    index_parts, row_parts = [], []
+    labeler = StreamingCropLabeler(teacher, len(snippets) * num_snippets)
+    shard = []
     for batch in iterate_shard(snippets, batch_size, num_workers,
                                collate_crops, show_progress):
-        rows = torch.zeros(len(batch.indices), num_snippets * num_classes)
-        # Every decoded image has all its snippets, image by image.
-        rows[batch.decoded] = teacher.label_stacks(
-            batch.stacks, len(batch.owner)).float().cpu().reshape(
-                -1, num_snippets * num_classes)
-        index_parts.append(batch.indices)
-        row_parts.append(rows)
-    table = gather_rows(index_parts, row_parts, len(snippets),
-                        num_snippets * num_classes)
+        # One row per snippet: image index * grid**2 + snippet number.
+        labeler.add(batch.indices[batch.owner] * num_snippets +
+                    batch.box_index, batch.stacks)
+        shard.append(batch.indices)
+    rows = labeler.finish().view(len(snippets), -1)
+    table = gather_rows(shard, [rows[indices] for indices in shard],
+                        len(snippets), num_snippets * num_classes)
     return table.reshape(len(snippets), num_snippets, num_classes)

@@ -161,12 +161,15 @@ class CropBatch(NamedTuple):
         decoded (Tensor): (B,) bool, False where the image was undecodable.
         owner (Tensor): (K,) position in the batch of the image of each of
             the K crops; crops are numbered image by image, box by box.
+        box_index (Tensor): (K,) index of each crop's box among its
+            image's boxes.
         stacks (list): ``(crop numbers (k,), crops (k, 3, h, w) uint8)`` per
             distinct crop shape, see :func:`stack_by_shape`.
     """
     indices: torch.Tensor
     decoded: torch.Tensor
     owner: torch.Tensor
+    box_index: torch.Tensor
     stacks: List[Tuple[torch.Tensor, torch.Tensor]]
 
 
@@ -211,8 +214,9 @@ def collate_crops(batch: Sequence[tuple]) -> CropBatch:
     """Collate ``[(index, crops or None), ...]`` into a :class:`CropBatch`."""
     indices, decoded = _indices_and_decoded(batch)
     crops = [crop for _, item in batch if item for crop in item]
-    owner = torch.tensor(
-        [position for position, (_, item) in enumerate(batch) if item
-         for _ in item],
-        dtype=torch.long)
-    return CropBatch(indices, decoded, owner, stack_by_shape(crops))
+    owner, box_index = torch.tensor(
+        [(position, box) for position, (_, item) in enumerate(batch) if item
+         for box in range(len(item))],
+        dtype=torch.long).view(-1, 2).unbind(1)
+    return CropBatch(indices, decoded, owner, box_index,
+                     stack_by_shape(crops))

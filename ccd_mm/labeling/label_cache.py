@@ -28,12 +28,9 @@ import tempfile
 from typing import Dict, Sequence, Tuple
 
 import torch
-from mmengine.registry import init_default_scope
-from mmpretrain.registry import DATASETS
 from torch import Tensor
 
 from ccd_mm.core.bias import confident_mask, estimate_clip_bias
-from ccd_mm.datasets import CLIPPseudoLabelDataset
 from ccd_mm.datasets.pseudo_label_table import image_list_digest
 from ccd_mm.teachers.clip_checkpoint import resolve_clip_checkpoint
 from ccd_mm.teachers.clip_teacher import CLIPTeacher
@@ -239,22 +236,3 @@ def read_cached_scores(path: str, expected: dict) -> Tuple[Tensor, Tensor]:
     check_provenance(path, payload['provenance'], expected)
     fields = payload['fields']
     return fields['global_scores'], fields['valid']
-
-
-def build_pseudo_label_dataset(cfg) -> CLIPPseudoLabelDataset:
-    """The ``CLIPPseudoLabelDataset`` of a config's training split, built
-    alone (without the wrappers around it, e.g. ``RepeatDataset``): the
-    split the tools label, report on and plot.
-
-    Args:
-        cfg (mmengine.Config): a training config.
-    """
-    dataset_cfg = cfg.train_dataloader.dataset
-    while dataset_cfg.get('type') != 'CLIPPseudoLabelDataset':
-        if 'dataset' not in dataset_cfg:
-            raise TypeError(
-                'the config has no CLIPPseudoLabelDataset in '
-                'train_dataloader.dataset: nothing is pseudo-labeled')
-        dataset_cfg = dataset_cfg.dataset
-    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-    return DATASETS.build(dataset_cfg)

@@ -47,8 +47,10 @@ def gather_rows(indices: List[torch.Tensor], rows: List[torch.Tensor],
                 num_images: int, num_columns: int) -> torch.Tensor:
     """Assemble the (N, num_columns) table from every rank's
     ``(indices, rows)`` pieces; identical on all ranks."""
-    local = (torch.cat(indices) if indices else torch.zeros(0, dtype=torch.long),
-             torch.cat(rows) if rows else torch.zeros(0, num_columns))
+    if not indices:  # no image in this rank's share
+        indices = [torch.zeros(0, dtype=torch.long)]
+        rows = [torch.zeros(0, num_columns)]
+    local = (torch.cat(indices), torch.cat(rows))
     table = torch.zeros(num_images, num_columns)
     for part_indices, part_rows in all_gather_object(local):
         table[part_indices] = part_rows.float()

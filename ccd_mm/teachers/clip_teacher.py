@@ -1,6 +1,6 @@
 """The frozen CLIP teacher of CCD and CDUL (ALGORITHM.md Sec. 0)."""
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import Optional, Sequence
 
 import open_clip
 import torch
@@ -213,25 +213,8 @@ class CLIPTeacher(nn.Module):
             Tensor: ``(len(views), C)`` float32 probabilities, in input order,
             on the device of the first view (CPU for no views).
         """
-        return self.label_stacks(stack_by_shape(views), len(views))
-
-    def label_stacks(self, stacks: List[Tuple[Tensor, Tensor]],
-                     num_views: int) -> Tensor:
-        """Class probabilities of views already stacked by shape
-        (:func:`~ccd_mm.labeling.image_views.stack_by_shape`, done by the
-        crop passes in their DataLoader workers).
-
-        Args:
-            stacks (list): ``(positions (k,), views (k, 3, h, w))`` pairs
-                whose positions cover ``range(num_views)``.
-            num_views (int): number of views.
-
-        Returns:
-            Tensor: ``(num_views, C)`` float32 probabilities, row ``i`` for
-            the view at position ``i``, on the device of the stacks.
-        """
-        device = stacks[0][1].device if stacks else torch.device('cpu')
-        probs = torch.zeros(num_views, self.num_classes, device=device)
-        for positions, views in stacks:
-            probs[positions.to(device)] = self(views)
+        device = views[0].device if len(views) else torch.device('cpu')
+        probs = torch.zeros(len(views), self.num_classes, device=device)
+        for positions, stacked in stack_by_shape(views):
+            probs[positions.to(device)] = self(stacked)
         return probs

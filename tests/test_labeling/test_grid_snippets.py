@@ -8,21 +8,17 @@ from ccd_mm.labeling import label_grid_snippets
 
 class ChannelMeanTeacher(torch.nn.Module):
     """Stand-in teacher: the 'probabilities' of a view are its mean red and
-    green values in [0, 1]; records the shape of every view and every
-    call."""
+    green values in [0, 1]; records the shape of every forward."""
     num_classes = 2
+    batch_size = 32
 
     def __init__(self):
         super().__init__()
         self.calls = []
 
-    def label_stacks(self, stacks, num_views):
-        self.calls.append(
-            [tuple(view.shape) for _, views in stacks for view in views])
-        probs = torch.zeros(num_views, self.num_classes)
-        for positions, views in stacks:
-            probs[positions] = views[:, :2].float().mean(dim=(2, 3)) / 255
-        return probs
+    def forward(self, views):
+        self.calls.append(tuple(views.shape))
+        return views[:, :2].float().mean(dim=(2, 3)) / 255
 
 
 def write_grid_image(path, width, height):
@@ -58,11 +54,9 @@ def test_snippets_tile_the_original_image_row_major(tmp_path):
     torch.testing.assert_close(scores[0], expected, atol=1e-3, rtol=0)
     torch.testing.assert_close(scores[2], expected, atol=1e-3, rtol=0)
     assert torch.equal(scores[1], torch.zeros(9, 2))  # undecodable
-    # One teacher call per batch of images, all their snippets at once;
-    # snippets keep the aspect of their cell (32 x 16 wide, 16 x 32 tall).
-    assert [len(call) for call in teacher.calls] == [9, 9]
-    assert set(teacher.calls[0]) == {(3, 16, 32)}
-    assert set(teacher.calls[1]) == {(3, 32, 16)}
+    # Snippets keep the aspect of their cell (32 x 16 wide, 16 x 32 tall);
+    # each shape goes to the teacher as one batch, across loader batches.
+    assert teacher.calls == [(9, 3, 16, 32), (9, 3, 32, 16)]
 
 
 def test_grid_of_one_is_the_whole_image(tmp_path):

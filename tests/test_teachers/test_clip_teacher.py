@@ -123,18 +123,6 @@ def test_uint8_views_equal_float_views_in_unit_range(tiny_clip):
         teacher(pixels), teacher(pixels.float() / 255), rtol=0, atol=1e-6)
 
 
-def test_label_stacks_scatter_back_to_positions(tiny_clip):
-    teacher = make_teacher(tiny_clip)
-    views = images(64, 64, n=3)
-    wide = images(64, 96, n=1, seed=1)
-    stacks = [(torch.tensor([2, 0, 3]), views), (torch.tensor([1]), wide)]
-    probs = teacher.label_stacks(stacks, 4)
-    expected = torch.cat([teacher(views[1:2]), teacher(wide),
-                          teacher(views[0:1]), teacher(views[2:3])])
-    torch.testing.assert_close(probs, expected, rtol=0, atol=1e-6)
-    assert teacher.label_stacks([], 0).shape == (0, len(CLASS_NAMES))
-
-
 def test_template_averaging_by_hand(tiny_clip_vit):
     templates = ('a photo of the {}.', 'a drawing of a {}.')
     teacher = make_teacher(

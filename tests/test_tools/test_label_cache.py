@@ -10,10 +10,10 @@ from mmpretrain.registry import HOOKS
 
 from ccd_mm.datasets.pseudo_label_table import image_list_digest
 from ccd_mm.engine.hooks import clip_initial_label_hook
+from ccd_mm.engine import build_pseudo_label_dataset
 from ccd_mm.labeling import label_cache
 from ccd_mm.labeling.label_cache import (CACHED_TABLE_FIELDS,
                                          PROVENANCE_FIELDS, LabelCacheMismatch,
-                                         build_pseudo_label_dataset,
                                          label_provenance, read_cached_scores,
                                          read_label_cache, write_label_cache)
 from .ccd_tool_run import shared_ccd_run

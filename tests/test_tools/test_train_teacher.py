@@ -143,7 +143,7 @@ def test_caption_names_the_largest_object_and_smaller_ones_by_area():
     ]
     # In size order, the largest (area 1600) always first.
     assert all(c[0] == 3 for c in captions)
-    assert all(c == [3] + [l for l in (7, 5) if l in c] for c in captions)
+    assert all(c == [3] + [k for k in (7, 5) if k in c] for c in captions)
     # Areas 400 and 100 of 1600: named a quarter and a sixteenth of times.
     assert np.mean([7 in c for c in captions]) == pytest.approx(
         1 / 4, abs=0.03)

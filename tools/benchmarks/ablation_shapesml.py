@@ -83,7 +83,7 @@ from ccd_mm.engine.pseudo_label_dataset_lookup import \
 from ccd_mm.evaluation import (crop_oracle_probs, grown_boxes, load_split,
                                pseudo_label_report, pseudo_label_stages,
                                train_ground_truth)
-from ccd_mm.labeling.label_cache import build_pseudo_label_dataset
+from ccd_mm.engine import build_pseudo_label_dataset
 
 REPO = Path(__file__).resolve().parents[2]
 CCD_CONFIG = REPO / 'configs/shapes/ccd_shapesml.py'

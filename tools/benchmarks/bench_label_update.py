@@ -2,7 +2,8 @@
 CAM boxes, crop decoding, teacher on the crops) against the pure-forward
 limit on the same pre-decoded views and crops, and against a batch-1 loop
 like the released script's. Also times the two ways to batch crops of many
-shapes: bucketing by shape (``CLIPTeacher.label_views``) and letterboxing
+shapes, each over all crops of the split in full teacher batches: bucketing
+by shape (what the pass's ``StreamingCropLabeler`` does) and letterboxing
 onto a few canvas sizes.
 
 Every class is selected (class threshold 0), so an image has
@@ -85,15 +86,10 @@ def letterbox(crop: torch.Tensor, sides: Sequence[int]) -> torch.Tensor:
                         canvas_h - height - top))
 
 
-def label_letterboxed(teacher, crops: Sequence[torch.Tensor],
-                      sides: Sequence[int]) -> torch.Tensor:
-    """The alternative to bucketing by shape: few shapes, padded pixels."""
-    return teacher.label_views([letterbox(crop, sides) for crop in crops])
-
-
-def label_bucketed_globally(teacher, crops: Sequence[torch.Tensor]):
-    """Ideal bucketing: all crops of a shape over the whole split in one
-    stack (full batches), which no streaming pass can do."""
+def label_in_full_batches(teacher, crops: Sequence[torch.Tensor]):
+    """All crops of a shape over the whole split in one stack, which the
+    teacher runs in full batches: the limit that the pass's streaming
+    labeler approaches."""
     for _, stack in stack_by_shape(crops):
         teacher(stack)
 
@@ -143,20 +139,16 @@ def main(argv=None):
     crop_dataset = CropViewDataset(img_paths, boxes, args.view_size,
                                    args.crop_size, args.size_divisor)
     crops_per_image = [crop_dataset[i][1] for i in range(len(img_paths))]
-    # Per loader batch, as the project's pass groups them.
-    batch_crops = [[
-        crop.to(args.device)
-        for crops in crops_per_image[start:start + args.batch_size]
-        for crop in crops
-    ] for start in range(0, len(img_paths), args.batch_size)]
-    all_crops = [crop for crops in batch_crops for crop in crops]
+    all_crops = [
+        crop.to(args.device) for crops in crops_per_image for crop in crops
+    ]
     views = views.to(args.device)
     sides = {
         f'letterbox_{count}': letterbox_sides(args.crop_size,
                                               args.size_divisor, count)
         for count in (1, 3)
     }
-    teacher.label_views(batch_crops[0])  # warm-up
+    teacher.label_views(all_crops[:args.batch_size])  # warm-up
 
     def classify_views():
         for chunk in views.split(args.batch_size):
@@ -172,25 +164,19 @@ def main(argv=None):
         project=lambda: update(img_paths),
         project_first_batch=lambda: update(img_paths[:args.batch_size]),
         classifier_forward=classify_views,
-        crops_bucketed_globally=lambda: label_bucketed_globally(
-            teacher, all_crops),
-        crops_bucketed=lambda: [
-            teacher.label_views(crops) for crops in batch_crops
-        ],
+        crops_bucketed=lambda: label_in_full_batches(teacher, all_crops),
         batch1_loop=lambda: update_one_at_a_time(
             classifier, teacher, img_paths[:args.loop_images], args))
     for name, canvas_sides in sides.items():
-        runs[name] = (lambda canvas_sides=canvas_sides: [
-            label_letterboxed(teacher, crops, canvas_sides)
-            for crops in batch_crops
-        ])
+        runs[name] = (lambda canvas_sides=canvas_sides: label_in_full_batches(
+            teacher, [letterbox(crop, canvas_sides) for crop in all_crops]))
     timed = best_times(runs, args.repeats, args.device)
 
     num_images = len(img_paths)
     local, stats = timed['project'].result
     project_s = timed['project'].seconds
     limit_s = (timed['classifier_forward'].seconds +
-               timed['crops_bucketed_globally'].seconds)
+               timed['crops_bucketed'].seconds)
     loop_s = timed['batch1_loop'].seconds
     project_rate = num_images / project_s
     startup_s, project_rate_steady = pass_startup(
@@ -199,9 +185,7 @@ def main(argv=None):
     limit_rate = num_images / limit_s
     loop_rate = args.loop_images / loop_s
     crop_pixels = sum(crop[0].numel() for crop in all_crops)
-    exact = torch.cat([
-        teacher.label_views(crops).cpu() for crops in batch_crops
-    ])
+    exact = teacher.label_views(all_crops).cpu()
     crop_batching = dict(
         distinct_crop_shapes=len({tuple(c.shape) for c in all_crops}),
         bucketed=dict(

@@ -61,8 +61,8 @@ PROMPT = 'a photo of the {}.'
 MAX_LOGIT_SCALE = math.log(100)
 
 
-def zipf_class_probs(
-    exponent: float, num_classes: int = len(SHAPESML_CLASSES)) -> np.ndarray:
+def zipf_class_probs(exponent: float,
+                     num_classes: int = len(SHAPESML_CLASSES)) -> np.ndarray:
     """Class frequencies ``p_k ~ 1 / k**exponent`` in class-index order."""
     weights = 1. / np.arange(1, num_classes + 1)**exponent
     return weights / weights.sum()

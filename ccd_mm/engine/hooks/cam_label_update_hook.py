@@ -11,6 +11,7 @@ from mmpretrain.utils import get_ori_model
 
 from ccd_mm.core.cam import adaptive_class_threshold
 from ccd_mm.labeling import cam_local_scores, classifier_scores
+from ..eval_mode import eval_mode
 from ..pseudo_label_dataset_lookup import find_pseudo_label_dataset
 from ..run_teacher import run_teacher
 
@@ -54,7 +55,9 @@ class CAMLabelUpdateHook(Hook):
             ``view_size`` view. Paper 80 on 640.
         size_divisor (int): Crop sides are rounded to multiples of it so
             crops batch by shape. Defaults to 32.
-        batch_size (int): Images per forward. Defaults to 32.
+        batch_size (int): Images per loader batch and classifier forward;
+            crops go to the teacher in batches of its own ``batch_size``.
+            Defaults to 32.
         num_workers (int): Workers that decode and crop. Defaults to 2.
         record_boxes (int): Write the boxes, classes and crop scores of this
             many images to ``cam_boxes_epoch_{e}.json`` in the work dir, for
@@ -123,19 +126,17 @@ class CAMLabelUpdateHook(Hook):
         """Recompute the local labels of every training image."""
         dataset = find_pseudo_label_dataset(runner)
         table = dataset.label_table
-        classifier = get_ori_model(runner.model)
-        was_training = classifier.training
-        classifier.eval()
         img_paths = dataset.image_paths()
-        threshold = self._threshold(classifier, img_paths, runner.epoch)
         teacher = MODELS.build(dataset.teacher_config(self.teacher))
-        local, stats = cam_local_scores(
-            classifier, teacher, img_paths, self.view_size, self.crop_size,
-            threshold, self.cam_threshold, self.box_offset, self.batch_size,
-            self.num_workers, self.size_divisor, show_progress=True,
-            record_limit=self.record_boxes)
+        with eval_mode(get_ori_model(runner.model)) as classifier:
+            threshold = self._threshold(classifier, img_paths, runner.epoch)
+            local, stats = cam_local_scores(
+                classifier, teacher, img_paths, self.view_size,
+                self.crop_size, threshold, self.cam_threshold,
+                self.box_offset, self.batch_size, self.num_workers,
+                self.size_divisor, show_progress=True,
+                record_limit=self.record_boxes)
         del teacher
-        classifier.train(was_training)
         table.write('local_scores', local)
         table.update_epoch.fill_(runner.epoch)
         runner.logger.info(

@@ -50,7 +50,9 @@ class CDULInitialLabelHook(CLIPInitialLabelHook):
             Defaults to 1.0.
         size_divisor (int): Snippet sides are rounded to multiples of it so
             snippets batch by shape. Defaults to 32.
-        batch_size (int): Images per teacher forward. Defaults to 32.
+        batch_size (int): Images per loader batch and teacher forward of
+            the global views; snippets go to the teacher in batches of its
+            own ``batch_size``. Defaults to 32.
         num_workers (int): Workers that decode and crop. Defaults to 2.
 
     Notes:

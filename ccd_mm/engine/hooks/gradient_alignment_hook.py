@@ -8,6 +8,7 @@ from ccd_mm.core.gradient_alignment import (alignment_psi,
                                             gradient_alignment_step)
 from ccd_mm.datasets.transforms import LATENT_LOGITS_FIELD
 from ccd_mm.labeling import classifier_scores
+from ..eval_mode import eval_mode
 from ..pseudo_label_dataset_lookup import find_pseudo_label_dataset
 from .cdul_initial_label_hook import INITIAL_LABELS_FIELD
 
@@ -96,13 +97,11 @@ class GradientAlignmentHook(Hook):
         """One alignment step of every valid image's latent label logits."""
         dataset = find_pseudo_label_dataset(runner)
         table = dataset.label_table
-        classifier = get_ori_model(runner.model)
-        was_training = classifier.training
-        classifier.eval()
-        predictions = classifier_scores(classifier, dataset.image_paths(),
-                                        self.view_size, self.batch_size,
-                                        self.num_workers)
-        classifier.train(was_training)
+        with eval_mode(get_ori_model(runner.model)) as classifier:
+            predictions = classifier_scores(classifier,
+                                            dataset.image_paths(),
+                                            self.view_size, self.batch_size,
+                                            self.num_workers)
         latent = table.fields[LATENT_LOGITS_FIELD]
         labels = torch.sigmoid(latent)
         stepped = gradient_alignment_step(latent, predictions, self.c1,

@@ -9,6 +9,7 @@ from mmpretrain.utils import get_ori_model
 
 from ccd_mm.core.early_stop import binarize_saturated, label_free_stop_epoch
 from ccd_mm.labeling import classifier_scores
+from ..eval_mode import eval_mode
 from ..pseudo_label_dataset_lookup import find_pseudo_label_dataset
 
 SELECTION_CHECKPOINT_KEY = 'label_free_selection'
@@ -66,13 +67,10 @@ class LabelFreeCheckpointHook(Hook):
 
     def after_train_epoch(self, runner: Runner) -> None:
         dataset = find_pseudo_label_dataset(runner)
-        classifier = get_ori_model(runner.model)
-        classifier.eval()
-        with torch.no_grad():
+        with eval_mode(get_ori_model(runner.model)) as classifier:
             scores = classifier_scores(classifier, dataset.image_paths(),
                                        self.view_size, self.batch_size,
                                        self.num_workers)
-        classifier.train()
         valid = dataset.label_table.valid
         targets = binarize_saturated(dataset.current_targets()[valid])
         value = pseudo_label_map(scores[valid], targets)
