@@ -1,19 +1,15 @@
 # CCD on ShapesML: the paper's method at a size that trains on 2 CPU cores in
 # minutes. Every view size and the box offset are the paper's scaled by
-# 128 / 640 (ShapesML images are 128 px); the teacher is a tiny CLIP trained
-# on ShapesML by tools/shapesml/train_teacher.py, loaded by path exactly as
-# real CLIP weights are.
+# 128 / 640 (ShapesML images are 128 px). The teacher is a tiny CLIP trained
+# on ShapesML, the classifier a small ResNet-18 pretrained on ShapesML
+# objects (../_base_/models/shapesml.py).
 _base_ = [
     '../_base_/datasets/shapesml.py', '../_base_/methods/ccd_paper.py',
-    '../_base_/default_runtime.py'
+    '../_base_/models/shapesml.py', '../_base_/default_runtime.py'
 ]
 
-teacher = dict(
-    type='CLIPTeacher',
-    model_name='shapesml-clip-rn',
-    model_config='configs/shapes/teacher/shapesml-clip-rn.json',
-    pretrained='work_dirs/shapesml_teacher/shapesml-clip-rn.pt',
-    normalization='clip')
+teacher = _base_.shapesml_teacher
+model = _base_.shapesml_model
 
 custom_hooks = [
     dict(type='CLIPInitialLabelHook', view_size=128, entropy_threshold=0.5),
@@ -31,21 +27,6 @@ custom_hooks = [
     dict(type='EvalImageCheckHook'),
 ]
 
-# A ResNet-18 of quarter width, output stride 16 (last stage not strided:
-# 8x8 CAMs). As the paper starts from ImageNet weights (CCD 4.1), it starts
-# from a backbone pretrained on labelled single objects of ShapesML's own
-# generator stream (tools/shapesml/pretrain_backbone.py; never the splits).
-model = dict(
-    backbone=dict(
-        depth=18,
-        stem_channels=16,
-        base_channels=16,
-        strides=(1, 2, 2, 1),
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='work_dirs/shapesml_backbone/resnet18-quarter.pth',
-            prefix='backbone.')),
-    head=dict(num_classes=12, in_channels=128))
 # The paper's rate 1e-5 fine-tunes a ResNet-101 on 448 px images; this small
 # backbone on 128 px scenes needs a larger one.
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3))

@@ -4,15 +4,11 @@
 # images' 128 px.
 _base_ = [
     '../_base_/datasets/shapesml.py', '../_base_/methods/cdul_paper.py',
-    '../_base_/default_runtime.py'
+    '../_base_/models/shapesml.py', '../_base_/default_runtime.py'
 ]
 
-teacher = dict(
-    type='CLIPTeacher',
-    model_name='shapesml-clip-rn',
-    model_config='configs/shapes/teacher/shapesml-clip-rn.json',
-    pretrained='work_dirs/shapesml_teacher/shapesml-clip-rn.pt',
-    normalization='clip')
+teacher = _base_.shapesml_teacher
+model = _base_.shapesml_model
 
 custom_hooks = [
     dict(type='CDULInitialLabelHook', view_size=128, snippet_size=128, grid=3,
@@ -35,18 +31,6 @@ train_dataloader = dict(
             dict(type='PackInputs'),
         ])))
 
-# The backbone and its ShapesML-pretrained start of ccd_shapesml.py.
-model = dict(
-    backbone=dict(
-        depth=18,
-        stem_channels=16,
-        base_channels=16,
-        strides=(1, 2, 2, 1),
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='work_dirs/shapesml_backbone/resnet18-quarter.pth',
-            prefix='backbone.')),
-    head=dict(num_classes=12, in_channels=128))
 # As in ccd_shapesml.py: a larger rate than the paper's 1e-5.
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3))
 train_cfg = dict(max_epochs=10)
