@@ -150,7 +150,7 @@ def classifier_config(args: argparse.Namespace, head: dict,
 
 def work_dir(args: argparse.Namespace) -> str:
     """``--work-dir``, or a temp dir removed when the benchmark exits (it
-    holds the generated images and, at the paper's size, 1.7 GB of random
+    holds the generated images and, at the paper's size, 2.5 GB of random
     teacher weights)."""
     if args.work_dir:
         os.makedirs(args.work_dir, exist_ok=True)
