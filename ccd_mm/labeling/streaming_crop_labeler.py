@@ -1,7 +1,7 @@
 """Teacher scores of crops that arrive batch by batch from a DataLoader,
 run in full batches per crop shape."""
 from collections import defaultdict
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -32,7 +32,7 @@ class StreamingCropLabeler:
     """
 
     def __init__(self, teacher: torch.nn.Module, num_rows: int,
-                 max_pending: int = None):
+                 max_pending: Optional[int] = None):
         self.teacher = teacher
         self.batch_size = teacher.batch_size
         self.max_pending = max_pending or 8 * teacher.batch_size
