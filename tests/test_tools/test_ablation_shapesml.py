@@ -66,3 +66,21 @@ def test_schedule_scales_with_epochs():
     # Kept inside the run: at least one epoch before, one after.
     assert ablation.scaled_epoch(2, 10, 2) == 1
     assert ablation.scaled_epoch(9, 10, 3) == 2
+
+
+def test_class_threshold_option_reaches_the_cam_update(tmp_path):
+    ablation = load_tool('benchmarks/ablation_shapesml')
+
+    def update_hook(*options):
+        args = ablation.parse_args(['--backbone', 'none', *options])
+        cfg = ablation.base_config(ablation.CCD_CONFIG, args,
+                                   str(tmp_path), dict(type='CLIPTeacher'),
+                                   str(tmp_path / 'run'), seed=0)
+        return [hook for hook in cfg.custom_hooks
+                if hook.type == 'CAMLabelUpdateHook'][0]
+
+    assert update_hook().class_threshold == 0.5  # the config's
+    hook = update_hook('--class-threshold', 'adaptive', '--adaptive-bound',
+                       '1.5')
+    assert (hook.class_threshold, hook.adaptive_bound) == ('adaptive', 1.5)
+    assert update_hook('--class-threshold', '0.3').class_threshold == 0.3

@@ -40,10 +40,13 @@ Schedule: the configs' 10 epochs (CCD: warm-up E_w = 2, label update at the
 start of epoch 3; CDUL: 3 warm-up epochs). With ``--epochs E`` other than
 the configs' 10, the warm-up and update epochs scale by E / 10 (rounded,
 kept between 1 and E - 1). Every method hyper-parameter stays as the
-configs set it; view sizes and the box offset scale with ``--image-size``
-/ 128 (identity at the default). The classifier starts from the configs'
-pretrained backbone (``--backbone``, tools/shapesml/pretrain_backbone.py,
-ShapesML's stand-in for ImageNet weights). The defaults (960 train / 160
+configs set it, except the CAM update's class threshold t when
+``--class-threshold`` is given (a number, or ``adaptive``: the released
+script's calibration, ``--adaptive-bound``); view sizes and the box offset
+scale with ``--image-size`` / 128 (identity at the default). The
+classifier starts from the configs' pretrained backbone (``--backbone``,
+tools/shapesml/pretrain_backbone.py, ShapesML's stand-in for ImageNet
+weights). The defaults (960 train / 160
 test images, 10 epochs, batch 8, seeds 0 and 1) take about 13 minutes on 2
 idle CPU cores; docs/results.md has the table and what it shows.
 
@@ -114,6 +117,11 @@ NUMBERS = ('pseudo_label_mAP', 'test_mAP_label_free', 'test_mAP_last',
            'selected_epoch')
 
 
+def class_threshold(text: str):
+    """``--class-threshold``: ``'adaptive'`` or a float."""
+    return text if text == 'adaptive' else float(text)
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='CCD Table 2 ablation, CDUL and a crop oracle on '
@@ -145,6 +153,18 @@ def parse_args(argv=None) -> argparse.Namespace:
         type=int,
         default=0,
         help='data loader workers of training, testing and labeling')
+    parser.add_argument(
+        '--class-threshold',
+        type=class_threshold,
+        help='t of the CAM update (rows update, ccd): a number, or '
+        '"adaptive" (the released script\'s calibration); default: the '
+        'config\'s 0.5')
+    parser.add_argument(
+        '--adaptive-bound',
+        type=float,
+        default=4,
+        help='with --class-threshold adaptive: mean selected classes per '
+        'image in (bound, bound + 2) (released script: 4)')
     parser.add_argument(
         '--rows', nargs='+', choices=ROWS, default=list(ROWS))
     parser.add_argument('--json-out', help='also write the JSON here')
@@ -239,7 +259,7 @@ def _pipelines(cfg: Config) -> list:
 def base_config(path: Path, args, data_root: str, teacher: dict,
                 work_dir: str, seed: int) -> Config:
     """A config with this benchmark's data, sizes, schedule and teacher;
-    the method's hyper-parameters untouched."""
+    the method's hyper-parameters untouched but for ``--class-threshold``."""
     cfg = Config.fromfile(str(path))
     base_epochs = cfg.train_cfg.max_epochs
     scale = args.image_size / cfg.image_size
@@ -258,6 +278,10 @@ def base_config(path: Path, args, data_root: str, teacher: dict,
         if 'warmup_epochs' in hook:
             hook.warmup_epochs = scaled_epoch(hook.warmup_epochs,
                                               base_epochs, args.epochs)
+        if hook.type == 'CAMLabelUpdateHook' and \
+                args.class_threshold is not None:
+            hook.class_threshold = args.class_threshold
+            hook.adaptive_bound = args.adaptive_bound
         if 'update_epochs' in hook:
             hook.update_epochs = tuple(
                 scaled_epoch(e, base_epochs, args.epochs)
