@@ -25,17 +25,17 @@ def load_rgb_image(path: str) -> Image.Image:
         return image.convert('RGB')
 
 
-def image_to_tensor(image: Image.Image) -> torch.Tensor:
-    """(3, H, W) float RGB in [0, 1]."""
-    return pil_to_tensor(image).float().div_(255)
-
-
 def as_unit_range(views: torch.Tensor) -> torch.Tensor:
     """Float RGB in [0, 1] from uint8 views (what the labeling datasets
     give) or from float views already in [0, 1]."""
     if views.dtype == torch.uint8:
         return views.float().div_(255)
     return views.float()
+
+
+def image_to_tensor(image: Image.Image) -> torch.Tensor:
+    """(3, H, W) float RGB in [0, 1]."""
+    return as_unit_range(pil_to_tensor(image))
 
 
 def crop_view_size(width: int, height: int, longer_side: int,

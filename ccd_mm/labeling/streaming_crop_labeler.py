@@ -40,7 +40,6 @@ class StreamingCropLabeler:
         self.pending: Dict[tuple, List[Tuple[Tensor, Tensor]]] = \
             defaultdict(list)
         self.num_pending = 0
-        self.num_forwards = 0
 
     def add(self, targets: Tensor,
             stacks: List[Tuple[Tensor, Tensor]]) -> None:
@@ -84,6 +83,5 @@ class StreamingCropLabeler:
         targets, crops = targets[:count], crops[:count]
         scores = self.teacher(crops).float().cpu()
         self.num_pending -= count
-        self.num_forwards += 1
         self.rows.scatter_reduce_(
             0, targets[:, None].expand_as(scores), scores, 'amax')

@@ -121,7 +121,6 @@ class CAMLabelUpdateHook(Hook):
                                   self.num_workers)
         return adaptive_class_threshold(probs, self.adaptive_bound)
 
-    @torch.no_grad()
     def update(self, runner: Runner) -> None:
         """Recompute the local labels of every training image."""
         dataset = find_pseudo_label_dataset(runner)

@@ -92,7 +92,6 @@ class GradientAlignmentHook(Hook):
         if since_warmup >= 0 and since_warmup % self.interval == 0:
             self.update(runner)
 
-    @torch.no_grad()
     def update(self, runner: Runner) -> None:
         """One alignment step of every valid image's latent label logits."""
         dataset = find_pseudo_label_dataset(runner)
