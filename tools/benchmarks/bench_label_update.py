@@ -34,7 +34,6 @@ from ccd_mm.core.aggregate import local_max
 from ccd_mm.core.cam import cam_to_boxes
 from ccd_mm.labeling import (CropViewDataset, GlobalViewDataset,
                              cam_local_scores, classifier_cams)
-from ccd_mm.labeling.image_views import stack_by_shape
 
 CAM_THRESHOLD = 0.95
 
@@ -84,14 +83,6 @@ def letterbox(crop: torch.Tensor, sides: Sequence[int]) -> torch.Tensor:
     top, left = (canvas_h - height) // 2, (canvas_w - width) // 2
     return F.pad(crop, (left, canvas_w - width - left, top,
                         canvas_h - height - top))
-
-
-def label_in_full_batches(teacher, crops: Sequence[torch.Tensor]):
-    """All crops of a shape over the whole split in one stack, which the
-    teacher runs in full batches: the limit that the pass's streaming
-    labeler approaches."""
-    for _, stack in stack_by_shape(crops):
-        teacher(stack)
 
 
 def update_one_at_a_time(classifier, teacher, img_paths, args) -> torch.Tensor:
@@ -164,12 +155,14 @@ def main(argv=None):
         project=lambda: update(img_paths),
         project_first_batch=lambda: update(img_paths[:args.batch_size]),
         classifier_forward=classify_views,
-        crops_bucketed=lambda: label_in_full_batches(teacher, all_crops),
+        # All crops of a shape over the whole split in one stack, run in
+        # full teacher batches: the limit the streaming labeler approaches.
+        crops_bucketed=lambda: teacher.label_views(all_crops),
         batch1_loop=lambda: update_one_at_a_time(
             classifier, teacher, img_paths[:args.loop_images], args))
     for name, canvas_sides in sides.items():
-        runs[name] = (lambda canvas_sides=canvas_sides: label_in_full_batches(
-            teacher, [letterbox(crop, canvas_sides) for crop in all_crops]))
+        runs[name] = (lambda canvas_sides=canvas_sides: teacher.label_views(
+            [letterbox(crop, canvas_sides) for crop in all_crops]))
     timed = best_times(runs, args.repeats, args.device)
 
     num_images = len(img_paths)
@@ -185,7 +178,7 @@ def main(argv=None):
     limit_rate = num_images / limit_s
     loop_rate = args.loop_images / loop_s
     crop_pixels = sum(crop[0].numel() for crop in all_crops)
-    exact = teacher.label_views(all_crops).cpu()
+    exact = timed['crops_bucketed'].result.cpu()
     crop_batching = dict(
         distinct_crop_shapes=len({tuple(c.shape) for c in all_crops}),
         bucketed=dict(
@@ -200,7 +193,7 @@ def main(argv=None):
             pixel_overhead=sum(c[0].numel()
                                for c in padded) / crop_pixels - 1,
             max_abs_score_change=float(
-                (teacher.label_views(padded).cpu() - exact).abs().max()))
+                (timed[name].result.cpu() - exact).abs().max()))
     # CPU time decides: on a shared machine it does not count the time the
     # process waited for a core.
     crop_batching['fastest'] = min(
