@@ -1,1 +1,1 @@
-from . import data_preprocessors, heads  # noqa: F401
+from . import classifiers, data_preprocessors, heads  # noqa: F401

@@ -35,37 +35,50 @@ def _expected_pixel(value):
 
 
 @pytest.mark.parametrize('collate', [pseudo_collate, default_collate])
-def test_two_views_are_batched_weak_then_strong(collate):
+def test_two_views_become_a_weak_and_a_strong_batch(collate):
     preprocessor = TwoViewDataPreprocessor(**NORM)
     out = preprocessor(collate(_packed(3)), training=True)
-    inputs = out['inputs']
-    assert inputs.shape == (6, 3, 4, 4)
+    weak, strong = out['inputs']
+    assert weak.shape == strong.shape == (3, 3, 4, 4)
     assert len(out['data_samples']) == 3
-    firsts = [10 * i for i in range(3)] + [100 + 10 * i for i in range(3)]
-    for row, first in enumerate(firsts):
-        torch.testing.assert_close(inputs[row, :, 0, 0],
-                                   _expected_pixel(first))
+    for i in range(3):
+        torch.testing.assert_close(weak[i, :, 0, 0], _expected_pixel(10 * i))
+        torch.testing.assert_close(strong[i, :, 0, 0],
+                                   _expected_pixel(100 + 10 * i))
     scores = torch.stack([s.gt_score for s in out['data_samples']])
     torch.testing.assert_close(scores[:, 0], torch.tensor([0., 1., 2.]))
 
 
-def test_matches_cls_preprocessor_on_view_major_images():
+def test_each_view_matches_cls_preprocessor():
     samples = _packed(2)
     out = TwoViewDataPreprocessor(**NORM)(pseudo_collate(samples), True)
-    view_major = [s['inputs'][0] for s in samples] + \
-        [s['inputs'][1] for s in samples]
-    stock = ClsDataPreprocessor(**NORM)(
-        dict(inputs=view_major, data_samples=None), True)
-    torch.testing.assert_close(out['inputs'], stock['inputs'])
+    for view, batch in enumerate(out['inputs']):
+        stock = ClsDataPreprocessor(**NORM)(
+            dict(inputs=[s['inputs'][view] for s in samples],
+                 data_samples=None), True)
+        torch.testing.assert_close(batch, stock['inputs'])
 
 
-def test_views_of_different_sizes_are_padded_together():
+def test_views_of_different_sizes_are_padded_per_view():
     preprocessor = TwoViewDataPreprocessor(pad_size_divisor=8, pad_value=-1)
-    out = preprocessor(pseudo_collate(_packed(2, strong_size=6)), True)
-    assert out['inputs'].shape == (4, 3, 8, 8)
-    assert out['inputs'][0, 0, 5, 5].item() == -1.
-    assert out['inputs'][2, 0, 5, 5].item() == 100.
-    assert out['inputs'][2, 0, 7, 7].item() == -1.
+    weak, strong = preprocessor(
+        pseudo_collate(_packed(2, strong_size=6)), True)['inputs']
+    assert weak.shape == strong.shape == (2, 3, 8, 8)
+    assert weak[0, 0, 5, 5].item() == -1.
+    assert strong[0, 0, 5, 5].item() == 100.
+    assert strong[0, 0, 7, 7].item() == -1.
+
+
+def test_onehot_scores_are_added_once():
+    samples = [
+        dict(
+            inputs=[_image(0), _image(1)],
+            data_samples=DataSample().set_gt_label([1]))
+    ]
+    out = TwoViewDataPreprocessor(to_onehot=True, num_classes=3)(
+        pseudo_collate(samples), True)
+    torch.testing.assert_close(out['data_samples'][0].gt_score,
+                               torch.tensor([0, 1, 0]))
 
 
 @pytest.mark.parametrize('collate', [pseudo_collate, default_collate])

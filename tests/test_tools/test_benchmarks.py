@@ -96,8 +96,9 @@ def test_bench_train_step(bench_script, capsys):
         ['--image-size', '32', '--batch-size', '2', '--classifier-width',
          '8', '--steps', '1', '--repeats', '1', '--threads', '1'], capsys)
     assert result['benchmark'] == 'train_step' and not result['amp']
-    assert_rates(result, 'ccd_step_s', 'plain_step_s', 'ratio_ccd_vs_plain',
-                 'ratio_ccd_vs_plain_cpu')
+    assert_rates(result, 'ccd_step_s', 'warmup_step_s', 'plain_step_s',
+                 'ratio_ccd_vs_plain', 'ratio_ccd_vs_plain_cpu',
+                 'ratio_warmup_vs_plain', 'ratio_warmup_vs_plain_cpu')
     assert math.isfinite(result['ccd_loss'])
     assert math.isfinite(result['plain_loss'])
 

@@ -121,15 +121,18 @@ def add_classifier_arguments(parser: argparse.ArgumentParser,
     parser.add_argument('--classifier-last-stride', type=int, default=2)
 
 
-def classifier_config(args: argparse.Namespace, head: dict,
+def classifier_config(args: argparse.Namespace,
+                      head: dict,
                       data_preprocessor: dict,
-                      neck: Optional[dict] = None) -> dict:
-    """An mmpretrain ``ImageClassifier`` on the ResNet the flags describe,
-    trained from scratch (timing does not depend on the weights)."""
+                      neck: Optional[dict] = None,
+                      classifier: str = 'ImageClassifier') -> dict:
+    """A ``classifier`` (an mmpretrain ``ImageClassifier`` by default) on
+    the ResNet the flags describe, trained from scratch (timing does not
+    depend on the weights)."""
     width = args.classifier_width
     expansion = 1 if args.classifier_depth in (18, 34) else 4
     return dict(
-        type='ImageClassifier',
+        type=classifier,
         backbone=dict(
             type='ResNet',
             depth=args.classifier_depth,

@@ -1,5 +1,5 @@
 """CAM head trained with the pseudo-label BCE plus weak/strong consistency."""
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import torch
 from mmpretrain.registry import MODELS
@@ -14,12 +14,12 @@ class CCDConsistencyHead(CAMMultiLabelHead):
     """CAM head with CCD's loss ``BCE(weak, label) + beta * BCE(strong,
     sigmoid(weak).detach())`` (CCD Sec. 3.4, Eq. 8, Fig. 5).
 
-    In training the batch holds two views of every sample, concatenated along
-    the batch by :class:`TwoViewDataPreprocessor`: for N data samples the
-    features have 2N rows, the first N from the weak views (resize, flip) and
-    the last N from the strong views (independent flip, colour jitter). The
-    weak logits learn the pseudo-labels ``gt_score``; the strong logits learn
-    the detached weak predictions while :attr:`consistency_active` is True.
+    :class:`TwoViewClassifier` forwards the weak views (resize, flip) of a
+    batch and gives their features to :meth:`loss`; while
+    :attr:`consistency_active` is True it also forwards the strong views
+    (independent flip, colour jitter) in a second pass and gives their
+    features as ``strong_feats``. The weak logits learn the pseudo-labels
+    ``gt_score``; the strong logits learn the detached weak predictions.
 
     Args:
         num_classes (int): Number of classes C.
@@ -37,16 +37,15 @@ class CCDConsistencyHead(CAMMultiLabelHead):
 
     Notes:
         - :attr:`consistency_active` (default False) is a public switch for a
-          schedule hook: beta is 0 during warm-up (CCD Sec. 3.4), so the
-          strong logits then receive no gradient.
+          schedule hook (``CCDWarmupHook``): beta is 0 during warm-up (CCD
+          Sec. 3.4), and the classifier then does not forward the strong
+          view at all.
         - The loss dict always holds ``loss_pseudo_label`` and
           ``loss_consistency`` (the latter already multiplied by beta, 0 while
           inactive) so both are logged and their sum is the training loss.
-        - With N feature rows (a single-view pipeline) it is a
-          :class:`CAMMultiLabelHead`; enabling the consistency term then is an
-          error, because there is no strong view to make consistent.
-        - ``predict`` and ``forward`` use whatever batch they get (evaluation
-          is single view).
+        - Without ``strong_feats`` it is a :class:`CAMMultiLabelHead`;
+          enabling the consistency term then is an error, because there is no
+          strong view to make consistent.
     """
 
     def __init__(self,
@@ -67,31 +66,34 @@ class CCDConsistencyHead(CAMMultiLabelHead):
         self.consistency_weight = consistency_weight
         self.consistency_active = False
 
-    def _get_loss(self, cls_score: torch.Tensor,
-                  data_samples: List[DataSample], **kwargs) -> dict:
-        """Split the logits into weak/strong halves and compute both terms."""
-        num_samples = len(data_samples)
-        if cls_score.size(0) == 2 * num_samples:
-            weak_logits, strong_logits = cls_score.split(num_samples)
-        elif cls_score.size(0) == num_samples:
-            weak_logits, strong_logits = cls_score, None
-        else:
-            raise ValueError(
-                f'{type(self).__name__} expects N or 2N (weak + strong) '
-                f'feature rows for N={num_samples} data samples, got '
-                f'{cls_score.size(0)}.')
+    def loss(self,
+             feats: Tuple[torch.Tensor],
+             data_samples: List[DataSample],
+             strong_feats: Optional[Tuple[torch.Tensor]] = None) -> dict:
+        """Pseudo-label BCE of the weak logits, plus the consistency term.
 
+        Args:
+            feats (tuple[Tensor]): Backbone features of the weak views.
+            data_samples (List[DataSample]): The samples, with ``gt_score``.
+            strong_feats (tuple[Tensor], optional): Backbone features of the
+                strong views of the same images, from a separate forward.
+                Needed while :attr:`consistency_active`. Defaults to None.
+
+        Returns:
+            dict[str, Tensor]: ``loss_pseudo_label`` and ``loss_consistency``.
+        """
+        weak_logits = self(feats)
         targets = self._get_targets(data_samples, weak_logits)
         losses = dict(
             loss_pseudo_label=soft_bce_with_logits(weak_logits, targets))
         if not self.consistency_active:
             losses['loss_consistency'] = weak_logits.new_zeros(())
-        elif strong_logits is None:
+        elif strong_feats is None:
             raise ValueError(
                 'consistency_active is True but the batch has a single view; '
                 'use MultiView(num_views=[1, 1]) in the train pipeline with '
-                'TwoViewDataPreprocessor.')
+                'TwoViewClassifier and TwoViewDataPreprocessor.')
         else:
             losses['loss_consistency'] = self.consistency_weight * \
-                consistency_loss(strong_logits, weak_logits)
+                consistency_loss(self(strong_feats), weak_logits)
         return losses

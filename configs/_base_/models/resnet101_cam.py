@@ -1,9 +1,10 @@
 # The CCD classifier (CCD 4.1): ImageNet ResNet-101 whose last feature map
 # feeds a 1x1-conv class head; the conv output is the CAM, its global average
-# the logits (no pooling neck). One backbone pass serves the weak and the
-# strong view (TwoViewDataPreprocessor stacks them).
+# the logits (no pooling neck). TwoViewClassifier forwards the weak view
+# alone and, after warm-up, the strong view in a second pass (CCD 3.4), as
+# the authors' training script does.
 model = dict(
-    type='ImageClassifier',
+    type='TwoViewClassifier',
     backbone=dict(
         type='ResNet',
         depth=101,

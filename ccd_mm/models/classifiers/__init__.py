@@ -1,0 +1,3 @@
+from .two_view_classifier import TwoViewClassifier
+
+__all__ = ['TwoViewClassifier']
