@@ -2,10 +2,11 @@
 
 Reads pseudo-labels from FILE, either a label cache
 (``tools/make_pseudo_labels.py``) or a training checkpoint (whose table also
-holds the CAM label update; loaded as trusted: pass only checkpoints you
-trust), and reports the mAP of the initial (raw CLIP), debiased and updated
-labels, AP and bias per class and labels per image, as a table on the
-terminal and a JSON file.
+holds the CAM label update), without running code from it
+(``trusted://PATH`` unpickles a checkpoint you trust in full), and reports
+the mAP of the initial (raw CLIP), debiased and updated labels, AP and bias
+per class and labels per image, as a table on the terminal and a JSON
+file.
 
 This tool is the only place where ccd_mm reads the ground truth of a
 training split: training and label-free model selection never do.
@@ -34,8 +35,8 @@ def parse_args(argv=None):
     parser.add_argument('config', help='training config file path')
     parser.add_argument(
         'file',
-        help='label cache, or training checkpoint (loaded as trusted: full '
-        'unpickling)')
+        help='label cache, or training checkpoint (trusted://PATH unpickles '
+        'a checkpoint you trust in full)')
     parser.add_argument(
         '--out',
         help='JSON report to write; defaults to FILE without its extension '

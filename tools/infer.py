@@ -4,9 +4,9 @@ Prints the top classes with their scores (sigmoid probabilities) per image,
 and with ``--out`` writes them to a JSON or CSV file (by extension). The
 config comes from ``--config``, else from the checkpoint, where mmengine
 stores the training config; images go through the config's test pipeline
-(mmpretrain's ``ImageClassificationInferencer``). The checkpoint is loaded
-as trusted (``trusted://``, full unpickling): pass only checkpoints you
-trust.
+(mmpretrain's ``ImageClassificationInferencer``). The checkpoint is read
+without running code from it (``trusted://PATH`` unpickles a file you trust
+in full), and every weight of the model must come from it.
 
     python tools/infer.py work_dirs/ccd_shapesml/best_label_free.pth \\
         data/shapesml/images/test --topk 3 --out predictions.csv
@@ -19,13 +19,14 @@ import os
 import os.path as osp
 import sys
 
+import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import CheckpointLoader
-from mmpretrain.apis import ImageClassificationInferencer
+from mmpretrain.apis import ImageClassificationInferencer, get_model
 
 # Importing ccd_mm registers its components in mmpretrain's registries.
 import ccd_mm  # noqa: F401
-from ccd_mm.engine import trusted_checkpoint_path
+from ccd_mm.engine import load_classifier_weights
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
@@ -35,7 +36,8 @@ def parse_args(argv=None):
         description='Top classes of images with a trained checkpoint')
     parser.add_argument(
         'checkpoint',
-        help='checkpoint file, loaded as trusted (full unpickling)')
+        help='checkpoint file; trusted://PATH unpickles a file you trust in '
+        'full')
     parser.add_argument(
         'images', nargs='+', help='image files and/or folders of images')
     parser.add_argument(
@@ -75,22 +77,26 @@ def collect_images(paths):
     return images
 
 
-def load_config(args):
-    """``--config``, else the config mmengine saved in the checkpoint."""
+def build_classifier(args):
+    """The classifier with every weight from the checkpoint, and its class
+    names; its config is ``--config``, else the one mmengine saved in the
+    checkpoint."""
+    checkpoint = CheckpointLoader.load_checkpoint(
+        args.checkpoint, map_location='cpu', logger='silent')
+    meta = checkpoint.get('meta', {}) if isinstance(checkpoint, dict) else {}
     if args.config:
         cfg = Config.fromfile(args.config)
+    elif 'cfg' in meta:
+        cfg = Config.fromstring(meta['cfg'], '.py')
     else:
-        checkpoint = CheckpointLoader.load_checkpoint(
-            trusted_checkpoint_path(args.checkpoint), map_location='cpu')
-        text = checkpoint.get('meta', {}).get('cfg')
-        if text is None:
-            raise ValueError(f'{args.checkpoint} stores no config: pass '
-                             '--config')
-        cfg = Config.fromstring(text, '.py')
+        raise ValueError(f'{args.checkpoint} stores no config: pass --config')
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     cfg.setdefault('default_scope', 'mmpretrain')
-    return cfg
+    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    model = get_model(cfg, pretrained=False, device=device)
+    load_classifier_weights(model, checkpoint, args.checkpoint)
+    return model, meta.get('dataset_meta', {}).get('classes')
 
 
 def top_classes(result, classes, topk):
@@ -127,10 +133,9 @@ def write_predictions(path, predictions):
 def main(argv=None):
     args = parse_args(argv)
     images = collect_images(args.images)
+    model, classes = build_classifier(args)
     inferencer = ImageClassificationInferencer(
-        load_config(args),
-        pretrained=trusted_checkpoint_path(args.checkpoint),
-        device=args.device)
+        model, pretrained=False, classes=classes)
     # mmpretrain draws its progress bar on stdout, without a final newline
     # when stdout is not a terminal: send it to stderr so that stdout holds
     # only the predictions, one line per image.

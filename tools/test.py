@@ -6,9 +6,11 @@ which follows the VOC convention for difficult objects: a class present in an
 image only through objects marked difficult is ignored for that image
 (neither positive nor negative).
 
-The checkpoint is loaded through the ``trusted://`` scheme (see
-``ccd_mm/engine/trusted_checkpoint.py``) because torch's ``weights_only``
-default refuses mmengine checkpoints: pass only checkpoints you trust.
+The checkpoint is read without running code from it
+(``ccd_mm/engine/checkpoint_loaders.py``; ``trusted://PATH`` unpickles a file
+you trust in full), and every weight of the model must come from it: a
+checkpoint of another model is an error naming the weights that differ, not
+a number from random weights.
 """
 import argparse
 import os
@@ -18,11 +20,12 @@ import mmengine
 from mmengine.config import Config, DictAction
 from mmengine.evaluator import DumpResults
 from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.runner import CheckpointLoader, Runner
+from mmpretrain.utils import get_ori_model
 
 # Importing ccd_mm registers its components in mmpretrain's registries.
 import ccd_mm  # noqa: F401
-from ccd_mm.engine import prepare_cpu_distributed, trusted_checkpoint_path
+from ccd_mm.engine import load_classifier_weights, prepare_cpu_distributed
 
 
 def parse_args(argv=None):
@@ -30,7 +33,8 @@ def parse_args(argv=None):
     parser.add_argument('config', help='test config file path')
     parser.add_argument(
         'checkpoint',
-        help='checkpoint file, loaded as trusted (full unpickling)')
+        help='checkpoint file; trusted://PATH unpickles a file you trust '
+        'in full')
     parser.add_argument(
         '--work-dir', help='the dir to save logs and evaluation metrics')
     parser.add_argument('--out', help='file to dump predictions or metrics')
@@ -74,13 +78,14 @@ def merge_args(cfg, args):
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
 
-    cfg.load_from = trusted_checkpoint_path(args.checkpoint)
     if args.amp:
         cfg.test_cfg.fp16 = True
     cfg.test_dataloader.setdefault('collate_fn', dict(type='default_collate'))
 
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    # CHECKPOINT is loaded in main(), every weight checked, not by the runner.
+    cfg.load_from = None
     return cfg
 
 
@@ -92,6 +97,10 @@ def main(argv=None):
         runner = RUNNERS.build(cfg)
     else:
         runner = Runner.from_cfg(cfg)
+    checkpoint = CheckpointLoader.load_checkpoint(
+        args.checkpoint, map_location='cpu')
+    load_classifier_weights(
+        get_ori_model(runner.model), checkpoint, args.checkpoint)
 
     if args.out and args.out_item in ('pred', None):
         runner.test_evaluator.metrics.append(

@@ -1,9 +1,9 @@
 """Train a model from a config, as mmpretrain's ``tools/train.py`` does.
 
 Importing ccd_mm registers its components, so configs need no
-``custom_imports``. ``--resume`` loads through the ``trusted://`` checkpoint
-scheme (see ``ccd_mm/engine/trusted_checkpoint.py``): a resumed checkpoint is
-one your own run wrote, and torch's ``weights_only`` default refuses it.
+``custom_imports``. Checkpoints, ``--resume`` and ``load_from`` included, are
+read without running code from them (``ccd_mm/engine/checkpoint_loaders.py``);
+``trusted://PATH`` unpickles a file you trust in full.
 """
 import argparse
 import os
@@ -11,11 +11,11 @@ import os.path as osp
 
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
-from mmengine.runner import Runner, find_latest_checkpoint
+from mmengine.runner import Runner
 
 # Importing ccd_mm registers its components in mmpretrain's registries.
 import ccd_mm  # noqa: F401
-from ccd_mm.engine import prepare_cpu_distributed, trusted_checkpoint_path
+from ccd_mm.engine import prepare_cpu_distributed
 
 
 def parse_args(argv=None):
@@ -28,8 +28,7 @@ def parse_args(argv=None):
         type=str,
         const='auto',
         help='resume from this checkpoint, or without a path from the latest '
-        'checkpoint in the work dir; loaded as trusted (full unpickling), so '
-        'pass only checkpoints you wrote')
+        'checkpoint in the work dir')
     parser.add_argument(
         '--amp',
         action='store_true',
@@ -114,16 +113,14 @@ def merge_args(cfg, args):
     # After --cfg-options, which may change num_workers.
     set_dataloader_defaults(cfg, args)
 
-    # Resolved after --cfg-options, which may move the work dir. The runner's
-    # own auto-resume would read `last_checkpoint` and torch.load it with
-    # weights_only=True, so the latest checkpoint is looked up here instead.
-    if args.resume is not None:
-        resume_from = args.resume
-        if resume_from == 'auto':
-            resume_from = find_latest_checkpoint(cfg.work_dir)
+    # Without a path the runner resumes from the latest checkpoint of the
+    # work dir (its `last_checkpoint`), after --cfg-options may have moved it.
+    if args.resume == 'auto':
         cfg.resume = True
-        cfg.load_from = (
-            trusted_checkpoint_path(resume_from) if resume_from else None)
+        cfg.load_from = None
+    elif args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = args.resume
     return cfg
 
 

@@ -11,7 +11,7 @@ writes to the work dir during the update::
 ``labels``: a bar chart of the class bias (``class_bias.png``) and
 histograms of the pseudo-label values before and after debias and update
 (``label_histogram.png``), from a label cache or a training checkpoint
-(loaded as trusted: pass only checkpoints you trust)::
+(``trusted://PATH`` unpickles a checkpoint you trust in full)::
 
     python tools/visualize.py labels configs/shapes/ccd_shapesml.py \\
         work_dirs/ccd_shapesml/epoch_4.pth --out-dir vis/
@@ -50,7 +50,9 @@ def parse_args(argv=None):
         'labels', help='class bias bar chart and pseudo-label histograms')
     labels.add_argument('config', help='training config file path')
     labels.add_argument(
-        'file', help='label cache, or training checkpoint (loaded as trusted)')
+        'file',
+        help='label cache, or training checkpoint (trusted://PATH '
+        'unpickles a checkpoint you trust in full)')
     labels.add_argument('--out-dir', required=True, help='folder for PNGs')
     labels.add_argument(
         '--cfg-options',

@@ -1,5 +1,8 @@
 from . import hooks  # noqa: F401
+from .checkpoint_loaders import (CHECKPOINT_SAFE_GLOBALS, TRUSTED_SCHEME,
+                                 UntrustedCheckpointError,
+                                 load_checkpoint_file, load_from_trusted)
+from .classifier_checkpoint import (CheckpointMismatchError,
+                                    load_classifier_weights)
 from .cpu_distributed import prepare_cpu_distributed
 from .pseudo_label_dataset_lookup import build_pseudo_label_dataset
-from .trusted_checkpoint import (TRUSTED_SCHEME, load_from_trusted,
-                                 trusted_checkpoint_path)

@@ -1,6 +1,5 @@
 """Pseudo-labels saved by a run: a label cache or a training checkpoint,
 read back into a :class:`PseudoLabelTable` for reports and plots."""
-import pickle
 from typing import Dict, Tuple
 
 import torch
@@ -10,8 +9,8 @@ from torch import Tensor
 from ccd_mm.datasets import CLIPPseudoLabelDataset
 from ccd_mm.datasets.pseudo_label_table import (PseudoLabelTable,
                                                 image_list_digest)
+from ccd_mm.engine.checkpoint_loaders import TRUSTED_SCHEME
 from ccd_mm.engine.hooks.clip_initial_label_hook import TABLE_CHECKPOINT_KEY
-from ccd_mm.engine.trusted_checkpoint import trusted_checkpoint_path
 from ccd_mm.labeling.label_cache import read_label_cache
 
 
@@ -26,16 +25,14 @@ def _table_from_cache(payload: dict) -> PseudoLabelTable:
     return table
 
 
-def _table_from_checkpoint(
-        path: str, cache_error: ValueError) -> Tuple[PseudoLabelTable, str]:
-    # A checkpoint holds pickled objects that weights_only=True refuses; it
-    # is loaded as trusted, as tools/test.py does with its CHECKPOINT.
+def _table_from_checkpoint(path: str) -> Tuple[PseudoLabelTable, str]:
+    # UntrustedCheckpointError (code in the file) passes through unchanged.
     try:
         checkpoint = CheckpointLoader.load_checkpoint(
-            trusted_checkpoint_path(path), map_location='cpu')
-    except (RuntimeError, EOFError, pickle.UnpicklingError) as error:
-        raise ValueError(f'{path} is neither a label cache ({cache_error}) '
-                         f'nor a checkpoint ({error})') from error
+            path, map_location='cpu', logger='silent')
+    except (RuntimeError, ValueError) as error:
+        raise ValueError(f'{path} is neither a label cache nor a checkpoint '
+                         f'({error})') from error
     state = checkpoint.get(TABLE_CHECKPOINT_KEY) if isinstance(
         checkpoint, dict) else None
     if state is None:
@@ -60,10 +57,10 @@ def load_pseudo_labels(
     """The pseudo-label table saved in ``path`` for ``dataset``'s split.
 
     Args:
-        path (str): a label cache (``tools/make_pseudo_labels.py``), read
-            with ``weights_only=True``, or a training checkpoint, whose table
-            also holds the CAM label update; a checkpoint is unpickled in
-            full (``trusted://``): pass only files you trust.
+        path (str): a label cache (``tools/make_pseudo_labels.py``) or a
+            training checkpoint, whose table also holds the CAM label
+            update; both are read without running code from them, and only
+            ``trusted://PATH`` unpickles a checkpoint in full.
         dataset (CLIPPseudoLabelDataset): the split the labels must belong
             to.
 
@@ -74,12 +71,15 @@ def load_pseudo_labels(
         ValueError: the file holds no table, or the table was made for
             another image list or number of classes.
     """
-    try:
-        payload = read_label_cache(path)
-    except ValueError as cache_error:
-        table, source = _table_from_checkpoint(path, cache_error)
+    if path.startswith(TRUSTED_SCHEME):
+        table, source = _table_from_checkpoint(path)
     else:
-        table, source = _table_from_cache(payload), f'label cache {path}'
+        try:
+            payload = read_label_cache(path)
+        except ValueError:
+            table, source = _table_from_checkpoint(path)
+        else:
+            table, source = _table_from_cache(payload), f'label cache {path}'
     digest = image_list_digest(dataset.image_paths())
     if table.digest != digest:
         raise ValueError(

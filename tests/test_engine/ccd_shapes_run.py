@@ -4,19 +4,19 @@ import copy
 import json
 from pathlib import Path
 
-import torch
 from mmengine.config import Config
 
 from ccd_mm.datasets.shapesml_generator import generate_shapesml
+from ccd_mm.engine import load_checkpoint_file
 
 REPO = Path(__file__).resolve().parents[2]
 SIZE = 32
 
 
 def load(path) -> dict:
-    """A checkpoint or table file a test run wrote itself (full unpickling:
-    mmengine checkpoints hold more than tensors)."""
-    return torch.load(path, map_location='cpu', weights_only=False)
+    """A checkpoint or table file a test run wrote, read as every tool reads
+    it: without running code from it."""
+    return load_checkpoint_file(str(path), map_location='cpu')
 
 
 def make_shapes_root(root: Path, permute_train_labels: bool = False) -> str:

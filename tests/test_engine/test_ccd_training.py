@@ -8,7 +8,6 @@ import pytest
 import torch
 from mmengine.runner import Runner
 
-from ccd_mm.engine import trusted_checkpoint_path
 from ccd_mm.engine.hooks import clip_initial_label_hook
 from ccd_mm.engine.hooks.clip_initial_label_hook import TABLE_CHECKPOINT_KEY
 from .ccd_shapes_run import ccd_shapes_config, load, make_shapes_root
@@ -62,7 +61,7 @@ def test_resume_after_update_restores_table_and_weights(
     cfg = ccd_shapes_config(data_root, tiny_clip_resnet,
                             str(tmp_path / 'work'), max_epochs=4)
     cfg.resume = True
-    cfg.load_from = trusted_checkpoint_path(str(tmp_path / 'work/epoch_3.pth'))
+    cfg.load_from = str(tmp_path / 'work/epoch_3.pth')
     resumed = train(cfg)
     table = resumed.train_dataloader.dataset.label_table
     reference = finished_run.train_dataloader.dataset.label_table

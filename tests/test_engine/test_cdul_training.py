@@ -12,7 +12,6 @@ from mmengine.runner import Runner
 from ccd_mm.core import (cdul_global_local, gradient_alignment_step,
                          labels_to_latent)
 from ccd_mm.datasets import CLIPPseudoLabelDataset
-from ccd_mm.engine import trusted_checkpoint_path
 from ccd_mm.engine.hooks import (CDULInitialLabelHook, GradientAlignmentHook,
                                  cdul_initial_label_hook)
 from ccd_mm.engine.hooks.clip_initial_label_hook import TABLE_CHECKPOINT_KEY
@@ -135,7 +134,7 @@ def test_resume_restores_stepped_latent_labels(tmp_path, tiny_clip_resnet,
     cfg = cdul_shapes_config(data_root, tiny_clip_resnet,
                              str(tmp_path / 'work'))
     cfg.resume = True
-    cfg.load_from = trusted_checkpoint_path(checkpoint)
+    cfg.load_from = checkpoint
     resumed = train(cfg)
     table = resumed.train_dataloader.dataset.label_table
     expected = reference.train_dataloader.dataset.label_table

@@ -7,10 +7,9 @@ import sys
 import mmengine
 import numpy as np
 from mmengine.registry import DefaultScope
-from mmengine.runner import CheckpointLoader
 from mmpretrain.apis import ImageClassificationInferencer
 
-from ccd_mm.engine import trusted_checkpoint_path
+from ccd_mm.engine import load_checkpoint_file
 from .tool_fixtures import (BATCH_SIZE, IMAGES_PER_CLASS, TOOLS, load_tool,
                             write_tiny_config)
 
@@ -20,8 +19,8 @@ ITERS_PER_EPOCH = NUM_IMAGES // BATCH_SIZE
 
 def run_tool(*args, cwd, program=sys.executable, env=None):
     """Run a tool as a user would; its combined output is returned."""
-    # torch's weights_only default must stay on: the tools have to get by
-    # with the trusted:// scheme alone.
+    # torch's weights_only default must stay on: the tools read their own
+    # checkpoints without turning it off.
     env = dict(os.environ, **(env or {}))
     env.pop('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', None)
     result = subprocess.run([program, *map(str, args)],
@@ -35,9 +34,8 @@ def run_tool(*args, cwd, program=sys.executable, env=None):
     return output
 
 
-def load_trusted(checkpoint):
-    return CheckpointLoader.load_checkpoint(
-        trusted_checkpoint_path(str(checkpoint)), map_location='cpu')
+def load(checkpoint):
+    return load_checkpoint_file(str(checkpoint), map_location='cpu')
 
 
 def test_train_resume_and_test(tmp_path):
@@ -52,7 +50,7 @@ def test_train_resume_and_test(tmp_path):
         'optim_wrapper.optimizer.lr=0.05',
         cwd=tmp_path)
     first = work_dir / 'epoch_1.pth'
-    meta = load_trusted(first)['meta']
+    meta = load(first)['meta']
     assert (meta['epoch'], meta['iter']) == (1, ITERS_PER_EPOCH)
     dumped = mmengine.Config.fromfile(work_dir / config.name)
     assert dumped.optim_wrapper.optimizer.lr == 0.05
@@ -68,11 +66,11 @@ def test_train_resume_and_test(tmp_path):
         '--cfg-options',
         'train_cfg.max_epochs=2',
         cwd=tmp_path)
-    assert 'Loads checkpoint by trusted backend' in log
+    assert 'Loads checkpoint by local backend' in log
     assert f'resumed epoch: 1, iter: {ITERS_PER_EPOCH}' in log
     assert first.stat().st_mtime_ns == first_mtime
     last = work_dir / 'epoch_2.pth'
-    meta = load_trusted(last)['meta']
+    meta = load(last)['meta']
     assert (meta['epoch'], meta['iter']) == (2, 2 * ITERS_PER_EPOCH)
 
     predictions = tmp_path / 'predictions.pkl'
@@ -85,7 +83,7 @@ def test_train_resume_and_test(tmp_path):
         '--out',
         predictions,
         cwd=tmp_path)
-    assert 'Loads checkpoint by trusted backend' in log
+    assert 'Loads checkpoint by local backend' in log
     samples = mmengine.load(predictions)
     assert len(samples) == NUM_IMAGES
     correct = sum(int(s['pred_label'][0] == s['gt_label'][0]) for s in samples)
@@ -96,7 +94,7 @@ def test_train_resume_and_test(tmp_path):
     # tests in this process may have left elsewhere.
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         inferencer = ImageClassificationInferencer(
-            str(config), pretrained=trusted_checkpoint_path(str(last)))
+            str(config), pretrained=str(last))
         for sample in samples:
             expected = inferencer(sample['img_path'])[0]['pred_scores']
             np.testing.assert_allclose(
@@ -133,5 +131,5 @@ def test_dist_train_runs_two_processes(tmp_path):
         env=dict(PORT=str(port)))
     assert 'Distributed training: True' in log
     # Each of the 2 ranks trains on half of the images.
-    meta = load_trusted(work_dir / 'epoch_1.pth')['meta']
+    meta = load(work_dir / 'epoch_1.pth')['meta']
     assert (meta['epoch'], meta['iter']) == (1, ITERS_PER_EPOCH // 2)

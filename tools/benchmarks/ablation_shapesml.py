@@ -79,7 +79,6 @@ import ccd_mm  # noqa: F401
 from ccd_mm.core.early_stop import label_free_stop_epoch
 from ccd_mm.datasets.shapesml_generator import (SHAPESML_VERSION,
                                                 generate_shapesml)
-from ccd_mm.engine import trusted_checkpoint_path
 from ccd_mm.engine.hooks import LabelFreeCheckpointHook
 from ccd_mm.engine.pseudo_label_dataset_lookup import \
     find_pseudo_label_dataset
@@ -420,9 +419,7 @@ def train_row(cfg: Config) -> dict:
     curve = [round(value, 2) for value in selector.history]
     last = runner.test()[METRIC]
     if fired:
-        runner.load_checkpoint(
-            trusted_checkpoint_path(
-                osp.join(cfg.work_dir, selector.filename)))
+        runner.load_checkpoint(osp.join(cfg.work_dir, selector.filename))
         label_free = runner.test()[METRIC]
     else:  # the selected checkpoint holds the last epoch's weights
         label_free = last

@@ -1,0 +1,45 @@
+"""How a weight file fails to fit a model, in one line a user can act on."""
+from typing import Mapping, Optional
+
+
+def _shape(value) -> Optional[tuple]:
+    shape = getattr(value, 'shape', None)
+    return None if shape is None else tuple(shape)
+
+
+def state_dict_mismatch(expected: Mapping,
+                        found: Mapping,
+                        examples: int = 3) -> Optional[str]:
+    """What differs between a model's state dict and a file's weights.
+
+    Args:
+        expected (Mapping): the model's ``state_dict()``.
+        found (Mapping): the weights read from the file.
+        examples (int): names quoted per kind of difference. Defaults to 3.
+
+    Returns:
+        str | None: e.g. ``'1 of 62 weights with another shape:
+        head.fc.weight (80, 512) in the file, (12, 512) in the model'``,
+        with the weights missing from the file and those the model lacks,
+        or None when every name and shape matches.
+    """
+    reshaped = [
+        name for name in expected
+        if name in found and _shape(found[name]) != _shape(expected[name])
+    ]
+    missing = [name for name in expected if name not in found]
+    unexpected = [name for name in found if name not in expected]
+    total = f'of {len(expected)} weights'
+    parts = []
+    if reshaped:
+        parts.append(f'{len(reshaped)} {total} with another shape: ' +
+                     ', '.join(f'{name} {_shape(found[name])} in the file, '
+                               f'{_shape(expected[name])} in the model'
+                               for name in reshaped[:examples]))
+    if missing:
+        parts.append(f'{len(missing)} {total} missing from the file: ' +
+                     ', '.join(missing[:examples]))
+    if unexpected:
+        parts.append(f'{len(unexpected)} weights of the file unknown to the '
+                     'model: ' + ', '.join(unexpected[:examples]))
+    return '; '.join(parts) or None

@@ -1,0 +1,94 @@
+"""Every tool on checkpoints it must refuse: one whose unpickling runs code
+(refused, nothing run), and one of another model (refused, not evaluated
+with random weights)."""
+import os
+
+import pytest
+import torch
+
+from ccd_mm.engine import (CheckpointMismatchError, UntrustedCheckpointError,
+                           load_checkpoint_file)
+from ..code_running_pickle import write_code_running_checkpoint
+from .ccd_tool_run import shared_ccd_run
+from .tool_fixtures import load_tool
+
+
+@pytest.fixture(scope='module')
+def run(tmp_path_factory, tiny_clip_resnet):
+    return shared_ccd_run(tmp_path_factory, tiny_clip_resnet)
+
+
+def one_test_image(run):
+    return os.path.join(run.data_root, 'images', 'test', '000000.png')
+
+
+def tool_arguments(tool, run, checkpoint, out_dir):
+    """The command line of ``tool`` reading ``checkpoint``."""
+    return dict(
+        test=[run.config, checkpoint, '--work-dir', out_dir],
+        train=[run.config, '--work-dir', out_dir, '--resume', checkpoint],
+        infer=[checkpoint, one_test_image(run)],
+        eval_pseudo_labels=[
+            run.config, checkpoint, '--out', f'{out_dir}/report.json'
+        ],
+        visualize=['labels', run.config, checkpoint, '--out-dir', out_dir],
+    )[tool]
+
+
+# A bare pickle with the tools that build no runner: the loader is the same.
+@pytest.mark.parametrize('tool, file_format', [('test', 'zip'),
+                                               ('train', 'zip'),
+                                               ('infer', 'zip'),
+                                               ('infer', 'plain'),
+                                               ('eval_pseudo_labels', 'zip'),
+                                               ('eval_pseudo_labels', 'plain'),
+                                               ('visualize', 'zip'),
+                                               ('visualize', 'plain')])
+def test_code_running_checkpoint_runs_no_code(run, tmp_path, tool,
+                                              file_format):
+    marker = tmp_path / 'code_ran'
+    checkpoint = str(
+        write_code_running_checkpoint(tmp_path / 'evil.pth', marker,
+                                      file_format))
+    with pytest.raises(UntrustedCheckpointError) as error:
+        load_tool(tool).main(
+            tool_arguments(tool, run, checkpoint, str(tmp_path / 'out')))
+    assert not marker.exists()
+    assert checkpoint in str(error.value)
+    assert f'trusted://{checkpoint}' in str(error.value)
+
+
+def resized_head_checkpoint(run, path, num_classes):
+    """The run's checkpoint with a head for ``num_classes`` classes."""
+    checkpoint = load_checkpoint_file(run.checkpoint)
+    weights = checkpoint['state_dict']
+    for name in ('head.cam_conv.weight', 'head.cam_conv.bias'):
+        shape = weights[name].shape
+        weights[name] = torch.zeros(num_classes, *shape[1:])
+    torch.save(checkpoint, path)
+    return str(path), tuple(weights['head.cam_conv.weight'].shape)
+
+
+@pytest.mark.parametrize('tool', ['test', 'infer'])
+def test_checkpoint_of_another_head_is_refused(run, tmp_path, tool):
+    checkpoint, shape = resized_head_checkpoint(run, tmp_path / 'coco.pth', 80)
+    with pytest.raises(CheckpointMismatchError) as error:
+        load_tool(tool).main(
+            tool_arguments(tool, run, checkpoint, str(tmp_path / 'out')))
+    message = str(error.value)
+    assert message.startswith(f'{checkpoint} is not a checkpoint of this')
+    assert f'head.cam_conv.weight {shape} in the file, (12, ' in message
+
+
+@pytest.mark.parametrize('tool', ['test', 'infer'])
+def test_clip_weight_file_is_refused(run, tmp_path, tool, tiny_clip_resnet):
+    clip_weights = tiny_clip_resnet['pretrained']
+    arguments = tool_arguments(tool, run, clip_weights, str(tmp_path / 'out'))
+    if tool == 'infer':  # a weight file stores no config
+        arguments += ['--config', run.config]
+    with pytest.raises(CheckpointMismatchError) as error:
+        load_tool(tool).main(arguments)
+    message = str(error.value)
+    assert message.startswith(f'{clip_weights} is not a checkpoint of this')
+    assert 'missing from the file: backbone.conv1.weight' in message
+    assert 'unknown to the model: ' in message
