@@ -22,16 +22,22 @@ class CCDWarmupHook(Hook):
             head's ``positive_cam_scale`` applies (the released script's
             ``coeff``, from its second epoch). None leaves it off.
             Defaults to None.
+        consistency (bool): Whether the consistency term starts after the
+            warm-up. False keeps it off for the whole run, as in the rows of
+            CCD's ablation (Table 2) without it. Defaults to True.
     """
 
     def __init__(self,
                  warmup_epochs: int = 2,
-                 cam_scale_from_epoch: Optional[int] = None):
+                 cam_scale_from_epoch: Optional[int] = None,
+                 consistency: bool = True):
         self.warmup_epochs = warmup_epochs
         self.cam_scale_from_epoch = cam_scale_from_epoch
+        self.consistency = consistency
 
     def before_train_epoch(self, runner: Runner) -> None:
         head = get_ori_model(runner.model).head
-        head.consistency_active = runner.epoch >= self.warmup_epochs
+        head.consistency_active = (
+            self.consistency and runner.epoch >= self.warmup_epochs)
         if self.cam_scale_from_epoch is not None:
             head.cam_scale_active = runner.epoch >= self.cam_scale_from_epoch
