@@ -5,4 +5,5 @@ from .checkpoint_loaders import (CHECKPOINT_SAFE_GLOBALS, TRUSTED_SCHEME,
 from .classifier_checkpoint import (CheckpointMismatchError,
                                     load_classifier_weights)
 from .cpu_distributed import prepare_cpu_distributed
+from .hook_config_lookup import find_hook_configs
 from .pseudo_label_dataset_lookup import build_pseudo_label_dataset
