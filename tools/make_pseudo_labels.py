@@ -7,9 +7,9 @@ prompts, templates, view size, normalisation, image-list hash). A training
 config reads it instead of running the teacher again::
 
     python tools/make_pseudo_labels.py configs/ccd_voc12.py \\
-        --out work_dirs/labels/voc12_rn50x64.pth
+        --out work_dirs/labels/voc12.pth
     python tools/train.py configs/ccd_voc12.py --cfg-options \\
-        custom_hooks.0.label_cache=work_dirs/labels/voc12_rn50x64.pth
+        default_hooks.initial_labels.label_cache=work_dirs/labels/voc12.pth
 
 The settings (teacher, view size, tau_H, batch size, workers) are those of
 the config's ``CLIPInitialLabelHook``. The file is written atomically.
@@ -23,7 +23,7 @@ from mmpretrain.registry import HOOKS
 # Importing ccd_mm registers its components in mmpretrain's registries.
 import ccd_mm  # noqa: F401
 from ccd_mm.engine.run_teacher import run_teacher
-from ccd_mm.engine import build_pseudo_label_dataset
+from ccd_mm.engine import build_pseudo_label_dataset, find_hook_configs
 from ccd_mm.labeling.label_cache import label_provenance, write_label_cache
 
 
@@ -38,20 +38,18 @@ def parse_args(argv=None):
         nargs='+',
         action=DictAction,
         help='override config settings, key=value pairs such as '
-        'custom_hooks.0.batch_size=8; merged last')
+        'default_hooks.initial_labels.batch_size=8; merged last')
     return parser.parse_args(argv)
 
 
 def initial_label_hook(cfg):
     """The config's ``CLIPInitialLabelHook``, built without a cache (this
     tool is what runs the teacher)."""
-    hooks = [
-        hook for hook in cfg.get('custom_hooks', [])
-        if hook.get('type') == 'CLIPInitialLabelHook'
-    ]
+    hooks = find_hook_configs(cfg, 'CLIPInitialLabelHook')
     if len(hooks) != 1:
         raise ValueError('the config needs exactly one CLIPInitialLabelHook '
-                         f'in custom_hooks, found {len(hooks)}')
+                         f'in default_hooks or custom_hooks, found '
+                         f'{len(hooks)}')
     teacher = run_teacher(hooks[0].get('teacher'), cfg)
     return HOOKS.build(dict(hooks[0], teacher=teacher, label_cache=None))
 

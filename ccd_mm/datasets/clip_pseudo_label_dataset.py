@@ -150,8 +150,8 @@ class CLIPPseudoLabelDataset:
         table = self.label_table
         if not bool(table.labeled):
             raise RuntimeError(
-                'CLIPPseudoLabelDataset has no labels yet: add '
-                'CLIPInitialLabelHook to custom_hooks (it labels the '
+                'CLIPPseudoLabelDataset has no labels yet: add a '
+                'CLIPInitialLabelHook to the hooks (it labels the '
                 'training images before the first epoch)')
         idx = self._served_index(idx)
         info = self.get_data_info(idx)

@@ -43,30 +43,29 @@ def ccd_shapes_config(data_root: str, teacher: dict, work_dir: str,
     cfg.model.backbone.init_cfg = None
     teacher = dict(type='CLIPTeacher', **teacher)
     views = dict(view_size=SIZE, batch_size=8, num_workers=0)
-    cfg.custom_hooks = [
-        dict(type='CLIPInitialLabelHook', teacher=teacher,
-             entropy_threshold=2.0, **views),
-        dict(type='CAMLabelUpdateHook', teacher=teacher, update_epochs=(2, ),
-             class_threshold=0.3, crop_size=SIZE, box_offset=4,
-             record_boxes=3, **views),
-        dict(type='CCDWarmupHook', warmup_epochs=2),
-        dict(type='LabelFreeCheckpointHook', **views),
-    ]
+    hooks = cfg.default_hooks
+    hooks.initial_labels.update(
+        teacher=teacher, entropy_threshold=2.0, **views)
+    hooks.label_update.update(
+        teacher=teacher, class_threshold=0.3, crop_size=SIZE, box_offset=4,
+        record_boxes=3, **views)
+    hooks.label_free_checkpoint.update(**views)
+    # The method's hooks only (the tool tests add the statistics).
+    del hooks.pseudo_label_stats, hooks.eval_image_check
     train = cfg.train_dataloader
     train.dataset.dataset.data_root = data_root
     train.batch_size = 4
     train.num_workers = num_workers
     train.persistent_workers = num_workers > 0
-    weak = [dict(type='Resize', scale=(SIZE, SIZE))]
-    if random_views:
-        weak.append(dict(type='RandomFlip', prob=0.5))
+    weak = [dict(type='RandomFlip', prob=0.5)] if random_views else []
     strong = copy.deepcopy(weak) + [
         dict(type='NumpyToPIL', to_rgb=True),
         dict(type='torchvision/ColorJitter', brightness=0.5),
         dict(type='PILToNumpy', to_bgr=True)
-    ] if random_views else copy.deepcopy(weak)
-    pipeline = train.dataset.dataset.pipeline
-    pipeline[1].transforms = [weak, strong]
+    ] if random_views else []
+    load, resize, views, pack = train.dataset.dataset.pipeline
+    resize.scale = (SIZE, SIZE)
+    views.transforms = [weak, strong]
     for loader in (cfg.val_dataloader, cfg.test_dataloader):
         loader.dataset.data_root = data_root
         loader.num_workers = 0

@@ -18,22 +18,13 @@ def cdul_shapes_config(data_root: str,
     cfg.model.backbone.init_cfg = None
     teacher = dict(type='CLIPTeacher', **teacher)
     loader = dict(batch_size=8, num_workers=0)
-    cfg.custom_hooks = [
-        dict(
-            type='CDULInitialLabelHook',
-            teacher=teacher,
-            view_size=SIZE,
-            snippet_size=SIZE,
-            grid=3,
-            zeta=0.2,
-            lam=1.0,
-            **loader),
-        dict(
-            type='GradientAlignmentHook',
-            warmup_epochs=WARMUP_EPOCHS,
-            view_size=SIZE,
-            **loader),
-    ]
+    hooks = cfg.default_hooks
+    hooks.initial_labels.update(
+        teacher=teacher, view_size=SIZE, snippet_size=SIZE, **loader)
+    hooks.label_update.update(
+        warmup_epochs=WARMUP_EPOCHS, view_size=SIZE, **loader)
+    # The method's hooks only.
+    del hooks.pseudo_label_stats, hooks.eval_image_check
     train = cfg.train_dataloader
     train.dataset.dataset.data_root = data_root
     train.batch_size = 4

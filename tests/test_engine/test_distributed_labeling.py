@@ -53,10 +53,8 @@ def distributed_config(data_root, teacher, work_dir):
     # The update runs at the start of epoch 0, on the initial classifier:
     # a 1- and a 2-process run train on different batches, so only then do
     # both label with the same classifier and must give the same table.
-    update_hook = next(hook for hook in cfg.custom_hooks
-                       if hook['type'] == 'CAMLabelUpdateHook')
-    update_hook['update_epochs'] = (0, )
-    cfg.custom_hooks.append(dict(type='RankTableDumpHook'))
+    cfg.default_hooks.label_update.update_epochs = (0, )
+    cfg.custom_hooks = [dict(type='RankTableDumpHook')]
     cfg.custom_imports = dict(
         imports=['ccd_mm', 'tests.test_engine.test_distributed_labeling'],
         allow_failed_imports=False)

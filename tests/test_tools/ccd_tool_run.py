@@ -26,10 +26,8 @@ def shared_ccd_run(tmp_path_factory, teacher: dict) -> SimpleNamespace:
     data_root = make_shapes_root(root / 'data')
     cfg = ccd_shapes_config(
         data_root, teacher, str(root / 'work'), max_epochs=1)
-    for hook in cfg.custom_hooks:
-        if hook.type == 'CAMLabelUpdateHook':
-            hook.update_epochs = (0, )
-    cfg.custom_hooks.append(dict(type='PseudoLabelStatsHook'))
+    cfg.default_hooks.label_update.update_epochs = (0, )
+    cfg.default_hooks.pseudo_label_stats = dict(type='PseudoLabelStatsHook')
     config = root / 'ccd_shapes_tiny.py'
     cfg.dump(str(config))
     runner = Runner.from_cfg(cfg)

@@ -76,8 +76,7 @@ def test_class_threshold_option_reaches_the_cam_update(tmp_path):
         cfg = ablation.base_config(ablation.CCD_CONFIG, args,
                                    str(tmp_path), dict(type='CLIPTeacher'),
                                    str(tmp_path / 'run'), seed=0)
-        return [hook for hook in cfg.custom_hooks
-                if hook.type == 'CAMLabelUpdateHook'][0]
+        return cfg.default_hooks.label_update
 
     assert update_hook().class_threshold == 0.5  # the config's
     hook = update_hook('--class-threshold', 'adaptive', '--adaptive-bound',

@@ -162,7 +162,10 @@ def test_tool_cache_holds_the_run_labels(run):
 def cache_config(run, **options):
     cfg = Config.fromfile(run.config)
     # The documented way to point a config at a cache.
-    cfg.merge_from_dict({'custom_hooks.0.label_cache': run.cache, **options})
+    cfg.merge_from_dict({
+        'default_hooks.initial_labels.label_cache': run.cache,
+        **options
+    })
     return cfg
 
 
@@ -170,7 +173,7 @@ def test_hook_reads_the_cache_instead_of_running_the_teacher(run, monkeypatch):
     monkeypatch.setattr(clip_initial_label_hook, 'label_global_views',
                         lambda *args, **kwargs: pytest.fail('the teacher ran'))
     cfg = cache_config(run)
-    hook = HOOKS.build(cfg.custom_hooks[0])
+    hook = HOOKS.build(cfg.default_hooks.initial_labels)
     fields, has_estimate = hook.initial_labels(build_pseudo_label_dataset(cfg))
     table = run.runner.train_dataloader.dataset.label_table
     for name in CACHED_TABLE_FIELDS:
@@ -180,17 +183,17 @@ def test_hook_reads_the_cache_instead_of_running_the_teacher(run, monkeypatch):
 
 @pytest.mark.parametrize('option, field', [
     ({
-        'custom_hooks.0.view_size': 64
+        'default_hooks.initial_labels.view_size': 64
     }, 'view_size'),
     ({
         'train_dataloader.dataset.prompt_templates': ['a {}.']
     }, 'templates'),
     ({
-        'custom_hooks.0.teacher.normalization': 'imagenet'
+        'default_hooks.initial_labels.teacher.normalization': 'imagenet'
     }, 'normalization'),
 ])
 def test_hook_refuses_a_cache_of_other_settings(run, option, field):
     cfg = cache_config(run, **option)
-    hook = HOOKS.build(cfg.custom_hooks[0])
+    hook = HOOKS.build(cfg.default_hooks.initial_labels)
     with pytest.raises(LabelCacheMismatch, match=f'another {field} '):
         hook.initial_labels(build_pseudo_label_dataset(cfg))

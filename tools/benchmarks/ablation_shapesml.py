@@ -85,7 +85,7 @@ from ccd_mm.engine.pseudo_label_dataset_lookup import \
 from ccd_mm.evaluation import (crop_oracle_probs, grown_boxes, load_split,
                                pseudo_label_report, pseudo_label_stages,
                                train_ground_truth)
-from ccd_mm.engine import build_pseudo_label_dataset
+from ccd_mm.engine import build_pseudo_label_dataset, find_hook_configs
 
 REPO = Path(__file__).resolve().parents[2]
 CCD_CONFIG = REPO / 'configs/shapes/ccd_shapesml.py'
@@ -268,7 +268,7 @@ def base_config(path: Path, args, data_root: str, teacher: dict,
         cfg.model.backbone.init_cfg = None
     else:
         cfg.model.backbone.init_cfg.checkpoint = args.backbone
-    for hook in cfg.custom_hooks:
+    for hook in cfg.default_hooks.values():
         for name in SIZE_ARGS:
             if name in hook:
                 hook[name] = round(hook[name] * scale)
@@ -313,34 +313,30 @@ def ccd_row_config(row: str, cfg: Config, label_cache: str) -> Config:
     """Row 1-4 from the CCD config (see the module docstring)."""
     cfg = copy.deepcopy(cfg)
     dropped = CCD_ROWS[row]
-    cfg.custom_hooks = [
-        hook for hook in cfg.custom_hooks if hook.type not in dropped
-    ]
-    for hook in cfg.custom_hooks:
-        if hook.type == 'CLIPInitialLabelHook':
-            hook.label_cache = label_cache
+    for name, hook in list(cfg.default_hooks.items()):
+        if hook is not None and hook.type in dropped:
+            del cfg.default_hooks[name]
+    cfg.default_hooks.initial_labels.label_cache = label_cache
     if row in ('global', 'debias'):
         cfg.train_dataloader.dataset.target_transform = dict(
             type='DebiasPseudoLabel', debias=row == 'debias')
     if 'CCDWarmupHook' in dropped:
         # The weak view alone: CCD 3.4's augmentation without the strong view.
         pipeline = cfg.train_dataloader.dataset.dataset.pipeline
-        views = [t for t in pipeline if t.type == 'MultiView'][0].transforms
+        at = [t.type for t in pipeline].index('MultiView')
         cfg.train_dataloader.dataset.dataset.pipeline = (
-            [pipeline[0]] + list(views[0]) + [pipeline[-1]])
+            pipeline[:at] + list(pipeline[at].transforms[0]) +
+            pipeline[at + 1:])
     return cfg
 
 
 def cdul_row_config(cfg: Config) -> Config:
     """Row 5: CDUL's config with CCD's label-free selector added."""
     cfg = copy.deepcopy(cfg)
-    view_size = [h for h in cfg.custom_hooks
-                 if 'view_size' in h][0].view_size
-    cfg.custom_hooks.append(
-        dict(
-            type='LabelFreeCheckpointHook',
-            view_size=view_size,
-            num_workers=cfg.train_dataloader.num_workers))
+    cfg.default_hooks.label_free_checkpoint = dict(
+        type='LabelFreeCheckpointHook',
+        view_size=cfg.default_hooks.label_update.view_size,
+        num_workers=cfg.train_dataloader.num_workers)
     return cfg
 
 
@@ -367,8 +363,7 @@ def crop_oracle_report(cfg: Config, data_root: str) -> dict:
     """Row 6: pseudo-label quality of the teacher on the train split's
     ground-truth boxes, grown and resized as the CAM update's boxes."""
     dataset = build_pseudo_label_dataset(cfg)
-    update = [h for h in cfg.custom_hooks
-              if h.type == 'CAMLabelUpdateHook'][0]
+    update = find_hook_configs(cfg, 'CAMLabelUpdateHook')[0]
     paths, records = load_split(data_root, 'train')
     if [osp.normpath(p) for p in paths] != [
             osp.normpath(p) for p in dataset.image_paths()

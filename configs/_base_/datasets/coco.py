@@ -4,7 +4,8 @@
 _base_ = ['./ccd_views_448.py']
 
 data_root = 'data/coco'
-data_preprocessor = dict(num_classes=80)
+num_classes = 80
+data_preprocessor = dict(num_classes=num_classes)
 
 train_dataloader = dict(
     batch_size=16,
@@ -17,7 +18,7 @@ train_dataloader = dict(
             type='COCOMultiLabel',
             data_root=data_root,
             split='train',
-            pipeline={{_base_.train_pipeline}})))
+            pipeline=_base_.train_pipeline)))
 
 val_dataloader = dict(
     batch_size=32,
@@ -30,7 +31,7 @@ val_dataloader = dict(
         # the papers evaluate on the 40,137 val images with annotations
         keep_unannotated=False,
         test_mode=True,
-        pipeline={{_base_.test_pipeline}}))
+        pipeline=_base_.test_pipeline))
 val_evaluator = [dict(type='AveragePrecision')]
 test_dataloader = val_dataloader
 test_evaluator = val_evaluator

@@ -5,7 +5,8 @@
 _base_ = ['./ccd_views_448.py']
 
 data_root = 'data/nus_wide'
-data_preprocessor = dict(num_classes=81)
+num_classes = 81
+data_preprocessor = dict(num_classes=num_classes)
 
 train_dataloader = dict(
     batch_size=16,
@@ -19,7 +20,7 @@ train_dataloader = dict(
             type='NUSWIDE',
             data_root=data_root,
             split='train',
-            pipeline={{_base_.train_pipeline}})))
+            pipeline=_base_.train_pipeline)))
 
 val_dataloader = dict(
     batch_size=32,
@@ -30,7 +31,7 @@ val_dataloader = dict(
         data_root=data_root,
         split='test',
         test_mode=True,
-        pipeline={{_base_.test_pipeline}}))
+        pipeline=_base_.test_pipeline))
 val_evaluator = [dict(type='AveragePrecision')]
 test_dataloader = val_dataloader
 test_evaluator = val_evaluator

@@ -1,39 +1,24 @@
 # ShapesML: generated multi-object scenes (12 shape classes, 128 px), the
-# offline world of the demo and the tests. Build it with
+# offline world of the demo and the tests, with the two models made for it.
+# Build the data with
 #   python tools/dataset_converters/make_shapesml.py --out data/shapesml
 # The train split is labeled by CLIP; the test split's labels evaluate.
-data_root = 'data/shapesml'
-image_size = 128
+_base_ = ['./ccd_views.py']
 
-# CCD 3.4 views at ShapesML's resolution (see ccd_views_448.py).
-weak_view = [
-    dict(type='Resize', scale=(image_size, image_size)),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-]
-strong_view = weak_view + [
-    dict(type='NumpyToPIL', to_rgb=True),
-    dict(type='torchvision/ColorJitter', brightness=0.5, contrast=0.5,
-         saturation=0.5, hue=0.5),
-    dict(type='PILToNumpy', to_bgr=True),
-]
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='MultiView', num_views=[1, 1],
-         transforms=[weak_view, strong_view]),
-    dict(type='PackInputs'),
-]
-test_pipeline = [
+data_root = 'data/shapesml'
+num_classes = 12
+# The size of every view in this world: the training and test resolution,
+# and the teacher's view and crop size where the papers use 640 px
+# (configs/shapes/*.py set them from it).
+image_size = 128
+resized = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(image_size, image_size)),
-    dict(type='PackInputs'),
 ]
-data_preprocessor = dict(
-    type='TwoViewDataPreprocessor',
-    num_classes=12,
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    to_rgb=True,
-)
+train_pipeline = resized + _base_.two_views
+one_view_train_pipeline = resized + _base_.one_view
+test_pipeline = resized + [dict(type='PackInputs')]
+data_preprocessor = dict(num_classes=num_classes)
 
 train_dataloader = dict(
     batch_size=32,
@@ -60,3 +45,30 @@ val_dataloader = dict(
 val_evaluator = [dict(type='AveragePrecision')]
 test_dataloader = val_dataloader
 test_evaluator = val_evaluator
+
+# The models of this world; a leaf sets `teacher = _base_.shapesml_teacher`
+# and `model = _base_.shapesml_model` (a base may not define `teacher` or
+# `model` next to a method base that does).
+# A tiny CLIP trained on ShapesML by tools/shapesml/train_teacher.py, loaded
+# by path exactly as real CLIP weights are.
+shapesml_teacher = dict(
+    type='CLIPTeacher',
+    model_name='shapesml-clip-rn',
+    model_config='configs/shapes/teacher/shapesml-clip-rn.json',
+    pretrained='work_dirs/shapesml_teacher/shapesml-clip-rn.pt',
+    normalization='clip')
+# A ResNet-18 of quarter width, output stride 16 (last stage not strided:
+# 8x8 CAMs). As the paper starts from ImageNet weights (CCD 4.1), it starts
+# from a backbone pretrained on labelled single objects of ShapesML's own
+# generator stream (tools/shapesml/pretrain_backbone.py; never the splits).
+shapesml_model = dict(
+    backbone=dict(
+        depth=18,
+        stem_channels=16,
+        base_channels=16,
+        strides=(1, 2, 2, 1),
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='work_dirs/shapesml_backbone/resnet18-quarter.pth',
+            prefix='backbone.')),
+    head=dict(num_classes=num_classes, in_channels=128))

@@ -10,7 +10,8 @@ class_prompts = [
     'chair', 'cow', 'dining table', 'dog', 'horse', 'motorbike', 'person',
     'potted plant', 'sheep', 'sofa', 'train', 'tv monitor'
 ]
-data_preprocessor = dict(num_classes=20)
+num_classes = 20
+data_preprocessor = dict(num_classes=num_classes)
 
 train_dataloader = dict(
     batch_size=16,
@@ -24,7 +25,7 @@ train_dataloader = dict(
             type='VOC',
             data_root=data_root,
             split='train',
-            pipeline={{_base_.train_pipeline}})))
+            pipeline=_base_.train_pipeline)))
 
 val_dataloader = dict(
     batch_size=16,
@@ -35,13 +36,12 @@ val_dataloader = dict(
         data_root=data_root,
         split='val',
         test_mode=True,
-        pipeline=[
-            dict(type='LoadImageFromFile'),
-            dict(type='Resize', scale=(448, 448)),
-            # the VOC metric needs gt_label_difficult
-            dict(type='PackInputs',
-                 meta_keys=('sample_idx', 'img_path', 'ori_shape',
-                            'img_shape', 'gt_label_difficult')),
+        # the VOC metric needs gt_label_difficult
+        pipeline=_base_.resized + [
+            dict(
+                type='PackInputs',
+                meta_keys=('sample_idx', 'img_path', 'ori_shape', 'img_shape',
+                           'gt_label_difficult'))
         ]))
 val_evaluator = [dict(type='VOCAveragePrecision')]
 test_dataloader = val_dataloader
