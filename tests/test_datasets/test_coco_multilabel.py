@@ -60,11 +60,12 @@ def file_name(split, image_id):
     return f'COCO_{split}2014_{image_id:012d}.jpg'
 
 
-@pytest.fixture
-def coco_root(tmp_path):
+def write_coco(root):
+    """A COCO-2014 tree in ``root``: train2014 with an unannotated, a
+    missing and a corrupt image; val2014 with every category."""
     train = [(i, file_name('train', i)) for i in (36, 9, 25, 30, 34)]
     write_split(
-        tmp_path,
+        root,
         'train',
         train,
         annotations=[(9, PERSON, 0), (9, DOG, 0), (9, DOG, 0), (9, PERSON, 1),
@@ -77,8 +78,13 @@ def coco_root(tmp_path):
     val = [(i, file_name('val', i)) for i in (42, 73, 74, 133, 136)]
     annotations = [(val[k % 4][0], cat_id, 0)
                    for k, cat_id in enumerate(COCO_CATEGORY_IDS)]
-    write_split(tmp_path, 'val', val, annotations)
-    return tmp_path
+    write_split(root, 'val', val, annotations)
+    return root
+
+
+@pytest.fixture
+def coco_root(tmp_path):
+    return write_coco(tmp_path)
 
 
 def test_class_order_follows_coco_category_ids(coco_root):

@@ -49,13 +49,15 @@ TRAIN_ENTRIES = [
 ]
 
 
-@pytest.fixture
-def nus_root(tmp_path):
-    (tmp_path / 'ConceptsList').mkdir()
-    (tmp_path / 'ConceptsList' / 'Concepts81.txt').write_text(''.join(
+def write_nus(root):
+    """A NUS-WIDE tree in ``root`` as the official files lay it out: a
+    train split with an unlabeled, a missing and a corrupt image; a test
+    split with every concept."""
+    (root / 'ConceptsList').mkdir()
+    (root / 'ConceptsList' / 'Concepts81.txt').write_text(''.join(
         f'{concept}\r\n' for concept in NUS_WIDE_CONCEPTS))
     write_split(
-        tmp_path,
+        root,
         'train',
         TRAIN_ENTRIES,
         labels=[{AIRPORT, ZEBRA}, set(), {DOG}, {CAT}, {SKY}],
@@ -64,13 +66,18 @@ def nus_root(tmp_path):
     # Three test images share the 81 concepts (mAP needs a positive in
     # every class), a fourth has none of them.
     write_split(
-        tmp_path,
+        root,
         'test', [
             'sky\\1001_201.jpg', 'sky\\1002_202.jpg', 'tree\\1003_203.jpg',
             'tree\\1004_204.jpg'
         ],
         labels=[set(range(k, 81, 3)) for k in range(3)] + [set()])
-    return tmp_path
+    return root
+
+
+@pytest.fixture
+def nus_root(tmp_path):
+    return write_nus(tmp_path)
 
 
 def loaded_labels(dataset):

@@ -67,13 +67,19 @@ TRAIN_IMAGES = {
 }
 
 
+def write_voc_devkit(root):
+    """``root/VOC2007`` (trainval, test) and ``root/VOC2012`` (train, val)
+    as the VOC devkit lays them out."""
+    write_voc(root / 'VOC2007',
+              dict(trainval=TRAIN_IMAGES, test=every_class_split(100)))
+    write_voc(root / 'VOC2012',
+              dict(train=TRAIN_IMAGES, val=every_class_split(200)))
+    return root
+
+
 @pytest.fixture
 def voc_roots(tmp_path):
-    write_voc(tmp_path / 'VOC2007',
-              dict(trainval=TRAIN_IMAGES, test=every_class_split(100)))
-    write_voc(tmp_path / 'VOC2012',
-              dict(train=TRAIN_IMAGES, val=every_class_split(200)))
-    return tmp_path
+    return write_voc_devkit(tmp_path)
 
 
 @pytest.mark.parametrize('year,split', [('2007', 'trainval'),
