@@ -48,8 +48,8 @@ def write_dataset_layouts(root: Path) -> Path:
 
 def hook_configs(cfg: Config) -> list:
     """Every hook config a run of ``cfg`` registers."""
-    return [hook for hook in cfg.default_hooks.values()
-            if hook is not None] + list(cfg.get('custom_hooks', []))
+    named = [hook for hook in cfg.default_hooks.values() if hook is not None]
+    return named + list(cfg.get('custom_hooks', []))
 
 
 def decodes(path: str) -> bool:
@@ -76,9 +76,7 @@ def first_sample(dataset) -> dict:
                     torch.tensor(list(map(decodes, dataset.image_paths()))))
         table.labeled.fill_(True)
         return dataset[0]  # the first valid image
-    paths = [
-        dataset.get_data_info(i)['img_path'] for i in range(len(dataset))
-    ]
+    paths = [dataset.get_data_info(i)['img_path'] for i in range(len(dataset))]
     return dataset[list(map(decodes, paths)).index(True)]
 
 
@@ -131,8 +129,8 @@ def build_components(cfg: Config) -> dict:
             built[f'{split}_evaluator'] = Evaluator(cfg[f'{split}_evaluator'])
     dataset = built['train']['dataset']
     if isinstance(dataset, CLIPPseudoLabelDataset):
-        built['teacher'] = bind_teacher(
-            dataset.teacher_config(cfg.teacher)).arguments
+        teacher = dataset.teacher_config(cfg.teacher)
+        built['teacher'] = bind_teacher(teacher).arguments
     return built
 
 

@@ -14,8 +14,9 @@ SCRIPT_VALUES = CONFIG_DIR / '_base_' / 'methods' / 'ccd_script_values.py'
 
 def row_config(tmp_path, name: str, body: str) -> Config:
     path = tmp_path / f'{name}.py'
-    path.write_text(dedent(body).format(ccd_shapesml=SHAPESML,
-                                        script_values=SCRIPT_VALUES))
+    path.write_text(
+        dedent(body).format(
+            ccd_shapesml=SHAPESML, script_values=SCRIPT_VALUES))
     return Config.fromfile(str(path))
 
 
@@ -125,7 +126,8 @@ def test_row_ground_truth_labels(tmp_path, layouts, monkeypatch):
                 if name not in pseudo_label_hooks and name != 'warmup'
             }})
         """)
-    assert {hook.type for hook in hook_configs(cfg)}.isdisjoint({
+    types = {hook.type for hook in hook_configs(cfg)}
+    assert types.isdisjoint({
         'CLIPInitialLabelHook', 'CAMLabelUpdateHook',
         'LabelFreeCheckpointHook', 'PseudoLabelStatsHook'
     })

@@ -170,7 +170,8 @@ def test_cdul_preset(dataset):
     assert train.dataset.prompt_templates == ('a photo of the {}.', )
     assert train.dataset.target_transform.type == 'LatentPseudoLabel'
     # One view of the whole image: resize and flip.
-    assert [t['type'] for t in train.dataset.dataset.pipeline] == [
+    pipeline = [t['type'] for t in train.dataset.dataset.pipeline]
+    assert pipeline == [
         'LoadImageFromFile', 'Resize', 'RandomFlip', 'PackInputs'
     ]
     assert train.batch_size == (8 if dataset.startswith('voc') else 16)
@@ -231,8 +232,7 @@ def readme_switches() -> list:
 def test_readme_switch_reaches_the_built_component(options):
     parser = argparse.ArgumentParser()
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-    values = parser.parse_args(['--cfg-options',
-                                *options.split()]).cfg_options
+    values = parser.parse_args(['--cfg-options', *options.split()]).cfg_options
     cfg = load('shapes/ccd_shapesml.py')
     cfg.merge_from_dict(values)
     for key, value in values.items():
@@ -240,8 +240,8 @@ def test_readme_switch_reaches_the_built_component(options):
         if component.startswith('default_hooks.'):
             built = HOOKS.build(cfg.default_hooks[component.split('.')[1]])
         elif component == 'train_dataloader.dataset.target_transform':
-            built = TRANSFORMS.build(cfg.train_dataloader.dataset
-                                     .target_transform)
+            built = TRANSFORMS.build(
+                cfg.train_dataloader.dataset.target_transform)
         elif component == 'model.head':
             built = MODELS.build(cfg.model.head)
         else:
