@@ -1,5 +1,6 @@
 """Pseudo-label quality: where the labels come from, ground-truth-free
 statistics, and the report against the training split's ground truth."""
+from .cam_box_recall import cam_box_recall
 from .crop_oracle import crop_oracle_probs, grown_boxes, load_split
 from .pseudo_label_report import (format_report, pseudo_label_report,
                                   train_ground_truth)
@@ -7,7 +8,7 @@ from .pseudo_label_source import load_pseudo_labels, pseudo_label_stages
 from .pseudo_label_statistics import pseudo_label_statistics
 
 __all__ = [
-    'crop_oracle_probs', 'grown_boxes', 'load_split',
+    'cam_box_recall', 'crop_oracle_probs', 'grown_boxes', 'load_split',
     'format_report', 'pseudo_label_report', 'train_ground_truth',
     'load_pseudo_labels', 'pseudo_label_stages', 'pseudo_label_statistics'
 ]

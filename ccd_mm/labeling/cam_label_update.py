@@ -3,7 +3,7 @@ import time
 from typing import List, Optional, Sequence, Tuple
 
 import torch
-from mmengine.dist import all_reduce
+from mmengine.dist import all_gather_object, all_reduce
 
 from ccd_mm.core.cam import cam_to_boxes
 from .image_views import (CropViewDataset, GlobalViewDataset, as_unit_range,
@@ -74,7 +74,8 @@ def cam_local_scores(classifier: torch.nn.Module,
                      num_workers: int = 2,
                      size_divisor: int = 32,
                      show_progress: bool = False,
-                     record_limit: int = 0
+                     record_limit: int = 0,
+                     keep_proposals: bool = False
                      ) -> Tuple[torch.Tensor, dict]:
     """Local labels of every image (CCD 3.2 steps 1-5).
 
@@ -89,7 +90,10 @@ def cam_local_scores(classifier: torch.nn.Module,
         (local scores (N, C) identical on every rank, stats) where stats has
         ``mean_crops`` (crops per image), ``seconds`` and ``records``: for
         up to ``record_limit`` images of this rank, the boxes, classes and
-        crop scores (for visualisation).
+        crop scores (for visualisation). With ``keep_proposals``, also
+        ``proposals``: for every image (gathered from every rank), the
+        ``boxes`` (K, 4) and ``classes`` (K,) it was cropped at, in view
+        coordinates; undecodable images have none.
     """
     start = time.time()
     views = GlobalViewDataset(img_paths, view_size)
@@ -128,10 +132,34 @@ def cam_local_scores(classifier: torch.nn.Module,
     records = crop_records(teacher, crops, classes,
                            torch.cat(shard)[:record_limit].tolist()
                            if shard else [])
-    return local, dict(
+    stats = dict(
         mean_crops=float(num_crops[0] / num_crops[1].clamp(min=1)),
         seconds=time.time() - start,
         records=records)
+    if keep_proposals:
+        stats['proposals'] = gather_proposals(boxes, classes)
+    return local, stats
+
+
+def gather_proposals(boxes: Sequence[torch.Tensor],
+                     classes: Sequence[Optional[torch.Tensor]]
+                     ) -> List[dict]:
+    """Every image's CAM boxes and their classes, from the rank that
+    labeled it (``classes`` is None for images of other ranks)."""
+    mine = {
+        index: (boxes[index], image_classes)
+        for index, image_classes in enumerate(classes)
+        if image_classes is not None
+    }
+    proposals = [
+        dict(boxes=torch.zeros(0, 4, dtype=torch.long),
+             classes=torch.zeros(0, dtype=torch.long))
+        for _ in classes
+    ]
+    for part in all_gather_object(mine):
+        for index, (image_boxes, image_classes) in part.items():
+            proposals[index] = dict(boxes=image_boxes, classes=image_classes)
+    return proposals
 
 
 def crop_records(teacher: torch.nn.Module, crops: CropViewDataset,

@@ -48,7 +48,7 @@ def ccd_shapes_config(data_root: str, teacher: dict, work_dir: str,
         teacher=teacher, entropy_threshold=2.0, **views)
     hooks.label_update.update(
         teacher=teacher, class_threshold=0.3, crop_size=SIZE, box_offset=4,
-        record_boxes=3, **views)
+        record_boxes=3, record_proposals=True, **views)
     hooks.label_free_checkpoint.update(**views)
     # The method's hooks only (the tool tests add the statistics).
     del hooks.pseudo_label_stats, hooks.eval_image_check

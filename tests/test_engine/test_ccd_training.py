@@ -47,6 +47,23 @@ def test_run_updates_labels_and_writes_both_checkpoints(finished_run):
     record = json.load(
         open(os.path.join(work_dir, 'cam_boxes_epoch_3.json')))
     assert len(record['records']) == 3
+    # every image's proposals, for box-quality reports; the first ones are
+    # those of the records
+    proposals = json.load(
+        open(os.path.join(work_dir, 'cam_proposals_epoch_3.json')))
+    assert proposals['view_size'] == 32
+    images = proposals['images']
+    assert [image['img_path'] for image in images] == dataset.image_paths()
+    for image, shown in zip(images, record['records']):
+        assert image['boxes'] == shown['boxes']
+        assert image['classes'] == shown['classes']
+    num_boxes = 0
+    for image in images:
+        assert len(image['boxes']) == len(image['classes'])
+        for x1, y1, x2, y2 in image['boxes']:
+            assert 0 <= x1 < x2 <= 32 and 0 <= y1 < y2 <= 32
+        num_boxes += len(image['boxes'])
+    assert num_boxes > 0
 
 
 def test_resume_after_update_restores_table_and_weights(

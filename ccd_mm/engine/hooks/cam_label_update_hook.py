@@ -62,6 +62,10 @@ class CAMLabelUpdateHook(Hook):
         record_boxes (int): Write the boxes, classes and crop scores of this
             many images to ``cam_boxes_epoch_{e}.json`` in the work dir, for
             ``tools/visualize.py``. Defaults to 0.
+        record_proposals (bool): Write every training image's boxes and
+            their classes to ``cam_proposals_epoch_{e}.json`` in the work dir,
+            for reports of the boxes' quality
+            (:func:`ccd_mm.evaluation.cam_box_recall`). Defaults to False.
         seed (int): Seed of the adaptive threshold's image sample.
             Defaults to 0.
     """
@@ -82,6 +86,7 @@ class CAMLabelUpdateHook(Hook):
                  batch_size: int = 32,
                  num_workers: int = 2,
                  record_boxes: int = 0,
+                 record_proposals: bool = False,
                  seed: int = 0):
         if isinstance(class_threshold, str) and class_threshold != 'adaptive':
             raise ValueError("class_threshold must be a float or 'adaptive'")
@@ -98,6 +103,7 @@ class CAMLabelUpdateHook(Hook):
         self.batch_size = batch_size
         self.num_workers = num_workers
         self.record_boxes = record_boxes
+        self.record_proposals = record_proposals
         self.seed = seed
 
     def before_run(self, runner: Runner) -> None:
@@ -134,7 +140,8 @@ class CAMLabelUpdateHook(Hook):
                 self.crop_size, threshold, self.cam_threshold,
                 self.box_offset, self.batch_size, self.num_workers,
                 self.size_divisor, show_progress=True,
-                record_limit=self.record_boxes)
+                record_limit=self.record_boxes,
+                keep_proposals=self.record_proposals)
         del teacher
         table.write('local_scores', local)
         table.update_epoch.fill_(runner.epoch)
@@ -144,9 +151,24 @@ class CAMLabelUpdateHook(Hook):
             f'{stats["seconds"]:.1f} s')
         runner.message_hub.update_scalar('train/crops_per_image',
                                          stats['mean_crops'])
-        if stats['records'] and is_main_process():
+        if not is_main_process():
+            return
+        classes = list(dataset.metainfo['classes'])
+        if stats['records']:
             path = osp.join(runner.work_dir,
                             f'cam_boxes_epoch_{runner.epoch + 1}.json')
             with open(path, 'w') as file:
-                json.dump(dict(classes=list(dataset.metainfo['classes']),
-                               records=stats['records']), file)
+                json.dump(dict(classes=classes, records=stats['records']),
+                          file)
+        if self.record_proposals:
+            path = osp.join(runner.work_dir,
+                            f'cam_proposals_epoch_{runner.epoch + 1}.json')
+            images = [
+                dict(img_path=img_path, boxes=proposal['boxes'].tolist(),
+                     classes=proposal['classes'].tolist())
+                for img_path, proposal in zip(img_paths, stats['proposals'])
+            ]
+            with open(path, 'w') as file:
+                json.dump(dict(classes=classes, view_size=self.view_size,
+                               class_threshold=threshold, images=images),
+                          file)
