@@ -49,7 +49,7 @@ def ccd_shapes_config(data_root: str, teacher: dict, work_dir: str,
     hooks.label_update.update(
         teacher=teacher, class_threshold=0.3, crop_size=SIZE, box_offset=4,
         record_boxes=3, record_proposals=True, **views)
-    hooks.label_free_checkpoint.update(**views)
+    hooks.label_free_checkpoint.update(record_scores=True, **views)
     # The method's hooks only (the tool tests add the statistics).
     del hooks.pseudo_label_stats, hooks.eval_image_check
     train = cfg.train_dataloader

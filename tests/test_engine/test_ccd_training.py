@@ -8,8 +8,10 @@ import pytest
 import torch
 from mmengine.runner import Runner
 
+from ccd_mm.core import binarize_saturated
 from ccd_mm.engine.hooks import clip_initial_label_hook
 from ccd_mm.engine.hooks.clip_initial_label_hook import TABLE_CHECKPOINT_KEY
+from ccd_mm.engine.hooks.label_free_checkpoint_hook import pseudo_label_map
 from .ccd_shapes_run import ccd_shapes_config, load, make_shapes_root
 
 
@@ -64,6 +66,16 @@ def test_run_updates_labels_and_writes_both_checkpoints(finished_run):
             assert 0 <= x1 < x2 <= 32 and 0 <= y1 < y2 <= 32
         num_boxes += len(image['boxes'])
     assert num_boxes > 0
+    # the selection's inputs, for comparing rules after the run
+    recorded = torch.load(
+        os.path.join(work_dir, 'label_free_scores_epoch_4.pth'),
+        weights_only=True)
+    assert recorded['scores'].shape == recorded['targets'].shape == (16, 12)
+    assert torch.equal(recorded['targets'], dataset.current_targets())
+    valid = recorded['valid']
+    assert final['label_free_selection']['history'][-1] == pytest.approx(
+        pseudo_label_map(recorded['scores'][valid],
+                         binarize_saturated(recorded['targets'][valid])))
 
 
 def test_resume_after_update_restores_table_and_weights(

@@ -1,6 +1,8 @@
+import os.path as osp
 from typing import List, Optional
 
 import torch
+from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 from mmpretrain.evaluation import AveragePrecision
@@ -49,6 +51,11 @@ class LabelFreeCheckpointHook(Hook):
         num_workers (int): Decoding workers. Defaults to 2.
         filename (str): Name of the chosen checkpoint.
             Defaults to 'best_label_free.pth'.
+        record_scores (bool): Write the classifier's scores of the training
+            images and their current targets after every epoch to
+            ``label_free_scores_epoch_{e}.pth`` in the work dir (tensors
+            only), so selection rules can be compared after the run.
+            Defaults to False.
     """
 
     priority = 'LOW'
@@ -57,11 +64,13 @@ class LabelFreeCheckpointHook(Hook):
                  view_size: int = 448,
                  batch_size: int = 32,
                  num_workers: int = 2,
-                 filename: str = 'best_label_free.pth'):
+                 filename: str = 'best_label_free.pth',
+                 record_scores: bool = False):
         self.view_size = view_size
         self.batch_size = batch_size
         self.num_workers = num_workers
         self.filename = filename
+        self.record_scores = record_scores
         self.history: List[float] = []
         self.selected_epoch: Optional[int] = None
 
@@ -72,7 +81,13 @@ class LabelFreeCheckpointHook(Hook):
                                        self.view_size, self.batch_size,
                                        self.num_workers)
         valid = dataset.label_table.valid
-        targets = binarize_saturated(dataset.current_targets()[valid])
+        current_targets = dataset.current_targets()
+        if self.record_scores and is_main_process():
+            torch.save(
+                dict(scores=scores, targets=current_targets, valid=valid),
+                osp.join(runner.work_dir,
+                         f'label_free_scores_epoch_{runner.epoch + 1}.pth'))
+        targets = binarize_saturated(current_targets[valid])
         value = pseudo_label_map(scores[valid], targets)
         self.history.append(value)
         runner.message_hub.update_scalar('train/pseudo_label_mAP', value)
