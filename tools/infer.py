@@ -1,12 +1,16 @@
 """Predict the classes of images with a trained checkpoint.
 
 Prints the top classes with their scores (sigmoid probabilities) per image,
-and with ``--out`` writes them to a JSON or CSV file (by extension). The
-config comes from ``--config``, else from the checkpoint, where mmengine
-stores the training config; images go through the config's test pipeline
-(mmpretrain's ``ImageClassificationInferencer``). The checkpoint is read
-without running code from it (``trusted://PATH`` unpickles a file you trust
-in full), and every weight of the model must come from it.
+one line per image and nothing else on stdout, and with ``--out`` writes
+them to a JSON or CSV file (by extension; its folder is created). The config
+comes from ``--config``, else from the checkpoint, where mmengine stores the
+training config. Images are decoded as the config's test pipeline decodes
+them (its ``LoadImageFromFile``) and go through the rest of that pipeline
+and the model's ``test_step``, as in ``tools/test.py``. An image that cannot
+be decoded is reported on stderr and the others are predicted; the exit
+status is then 1. The checkpoint is read without running code from it
+(``trusted://PATH`` unpickles a file you trust in full), and every weight of
+the model must come from it.
 
     python tools/infer.py work_dirs/ccd_shapesml/best_label_free.pth \\
         data/shapesml/images/test --topk 3 --out predictions.csv
@@ -20,12 +24,17 @@ import os.path as osp
 import sys
 
 import torch
+from mmcv.transforms import Compose
 from mmengine.config import Config, DictAction
+from mmengine.dataset import default_collate
 from mmengine.runner import CheckpointLoader
-from mmpretrain.apis import ImageClassificationInferencer, get_model
+from mmpretrain.apis import get_model
+from mmpretrain.datasets import remove_transform
+from mmpretrain.registry import TRANSFORMS
 
 # Importing ccd_mm registers its components in mmpretrain's registries.
 import ccd_mm  # noqa: F401
+from ccd_mm.datasets.image_decoder import ImageDecoder, UndecodableImageError
 from ccd_mm.engine import load_classifier_weights
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
@@ -46,7 +55,9 @@ def parse_args(argv=None):
     parser.add_argument(
         '--topk', type=int, default=5, help='classes printed per image')
     parser.add_argument(
-        '--out', help='write the predictions to a .json or .csv file')
+        '--out',
+        help='write the predictions to a .json or .csv file (its folder is '
+        'created)')
     parser.add_argument(
         '--batch-size', type=int, default=8, help='images per forward')
     parser.add_argument(
@@ -63,7 +74,12 @@ def parse_args(argv=None):
 
 
 def collect_images(paths):
-    """Image files of ``paths``; a folder gives its images, sorted."""
+    """Image files of ``paths``; a folder gives its images, sorted.
+
+    Raises:
+        SystemExit: no image at all (an empty folder, a folder of other
+            files), or a path that does not exist.
+    """
     images = []
     for path in paths:
         if osp.isdir(path):
@@ -73,14 +89,17 @@ def collect_images(paths):
         elif osp.isfile(path):
             images.append(path)
         else:
-            raise FileNotFoundError(f'no image or folder at {path}')
+            sys.exit(f'no image or folder at {path}')
+    if not images:
+        sys.exit(f'no image files ({" ".join(IMAGE_EXTENSIONS)}) in '
+                 f'{" ".join(paths)}')
     return images
 
 
 def build_classifier(args):
-    """The classifier with every weight from the checkpoint, and its class
-    names; its config is ``--config``, else the one mmengine saved in the
-    checkpoint."""
+    """The classifier with every weight from the checkpoint, its config and
+    its class names; the config is ``--config``, else the one mmengine saved
+    in the checkpoint."""
     checkpoint = CheckpointLoader.load_checkpoint(
         args.checkpoint, map_location='cpu', logger='silent')
     meta = checkpoint.get('meta', {}) if isinstance(checkpoint, dict) else {}
@@ -89,26 +108,69 @@ def build_classifier(args):
     elif 'cfg' in meta:
         cfg = Config.fromstring(meta['cfg'], '.py')
     else:
-        raise ValueError(f'{args.checkpoint} stores no config: pass --config')
+        sys.exit(f'{args.checkpoint} stores no config: pass --config')
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     cfg.setdefault('default_scope', 'mmpretrain')
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     model = get_model(cfg, pretrained=False, device=device)
     load_classifier_weights(model, checkpoint, args.checkpoint)
-    return model, meta.get('dataset_meta', {}).get('classes')
+    classes = meta.get('dataset_meta', {}).get('classes') or \
+        getattr(model, '_dataset_meta', {}).get('classes')
+    return model, cfg, classes
 
 
-def top_classes(result, classes, topk):
-    """[(class name, score)] of the ``topk`` best classes of one result."""
-    scores = result['pred_scores']
-    order = scores.argsort()[::-1][:topk]
+def split_test_pipeline(cfg):
+    """(decoder, the rest of the test pipeline) of a config."""
+    steps = cfg.test_dataloader.dataset.pipeline
+    loading = [
+        TRANSFORMS.build(step) for step in steps
+        if step['type'] == 'LoadImageFromFile'
+    ]
+    rest = remove_transform(steps, 'LoadImageFromFile')
+    return (ImageDecoder.from_pipeline(loading),
+            Compose([TRANSFORMS.build(step) for step in rest]))
+
+
+@torch.no_grad()
+def predict(model, cfg, images, batch_size):
+    """Yield ``(image, scores, None)`` or ``(image, None, reason)`` per
+    image, in order; images are decoded a batch at a time."""
+    decoder, pipeline = split_test_pipeline(cfg)
+    model.eval()
+    for start in range(0, len(images), batch_size):
+        outcomes, samples = [], []
+        for image in images[start:start + batch_size]:
+            try:
+                pixels = decoder.bgr(image)
+            except UndecodableImageError as error:
+                outcomes.append((image, None, str(error)))
+                continue
+            samples.append(
+                pipeline(
+                    dict(
+                        img=pixels,
+                        img_shape=pixels.shape[:2],
+                        ori_shape=pixels.shape[:2],
+                        img_path=image)))
+            outcomes.append((image, len(samples) - 1, None))
+        results = model.test_step(default_collate(samples)) if samples \
+            else []
+        for image, position, reason in outcomes:
+            scores = None if reason else results[position].pred_score.cpu()
+            yield image, scores, reason
+
+
+def top_classes(scores, classes, topk):
+    """[(class name, score)] of the ``topk`` best classes of one image."""
+    order = scores.argsort(descending=True)[:topk].tolist()
     return [(classes[index] if classes else str(index), float(scores[index]))
             for index in order]
 
 
 def write_predictions(path, predictions):
     """``predictions``: [(image, [(class, score), ...])] to JSON or CSV."""
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     if path.endswith('.json'):
         with open(path, 'w') as file:
             json.dump([
@@ -133,22 +195,25 @@ def write_predictions(path, predictions):
 def main(argv=None):
     args = parse_args(argv)
     images = collect_images(args.images)
-    model, classes = build_classifier(args)
-    inferencer = ImageClassificationInferencer(
-        model, pretrained=False, classes=classes)
-    # mmpretrain draws its progress bar on stdout, without a final newline
-    # when stdout is not a terminal: send it to stderr so that stdout holds
-    # only the predictions, one line per image.
+    # Building the model may print; stdout holds the predictions only.
     with contextlib.redirect_stdout(sys.stderr):
-        results = inferencer(images, batch_size=args.batch_size)
-    predictions = [(image, top_classes(result, inferencer.classes, args.topk))
-                   for image, result in zip(images, results)]
-    for image, top in predictions:
+        model, cfg, classes = build_classifier(args)
+    predictions, failed = [], []
+    for image, scores, reason in predict(model, cfg, images, args.batch_size):
+        if reason is not None:
+            failed.append(image)
+            print(f'skipped: {reason}', file=sys.stderr)
+            continue
+        top = top_classes(scores, classes, args.topk)
+        predictions.append((image, top))
         print(f'{image}: ' + ', '.join(f'{name} {score:.3f}'
                                        for name, score in top))
     if args.out:
         write_predictions(args.out, predictions)
-        print(f'Predictions written to {args.out}')
+        print(f'Predictions written to {args.out}', file=sys.stderr)
+    if failed:
+        sys.exit(f'{len(failed)} of {len(images)} images could not be '
+                 f'decoded: {", ".join(failed)}')
 
 
 if __name__ == '__main__':

@@ -3,10 +3,9 @@ from typing import List, Optional, Sequence, Union
 
 import torch
 from mmengine.dataset import BaseDataset, force_full_init
-from mmpretrain.registry import DATASETS
+from mmpretrain.registry import DATASETS, TRANSFORMS
 
-from mmpretrain.registry import TRANSFORMS
-
+from .image_decoder import ImageDecoder
 from .pseudo_label_table import PseudoLabelTable, image_list_digest
 
 # Annotation keys of the wrapped split that must never reach the loss.
@@ -56,7 +55,9 @@ class CLIPPseudoLabelDataset:
         the evaluation compare against them.
         Images the labeling pass could not decode are marked invalid in the
         table; asking for one serves the next valid image instead, so the
-        epoch length (fixed by the sampler) does not change.
+        epoch length (fixed by the sampler) does not change. An image that
+        fails in the pipeline later (removed or emptied during the run) is
+        an error naming its file.
     """
 
     def __init__(self,
@@ -94,6 +95,12 @@ class CLIPPseudoLabelDataset:
     @property
     def pipeline(self):
         return self.dataset.pipeline
+
+    @property
+    def image_decoder(self) -> ImageDecoder:
+        """The training pipeline's decoder, for the labeling passes: the
+        teacher sees the pixels the classifier trains on."""
+        return ImageDecoder.from_pipeline(self.dataset.pipeline)
 
     def full_init(self) -> None:
         if self._fully_initialized:
@@ -162,7 +169,15 @@ class CLIPPseudoLabelDataset:
             if table.update_epoch >= 0 else None)
         for name in self.extra_table_fields:
             info[name] = table.fields[name][idx].clone()
-        return self.dataset.pipeline(self.target_transform(info))
+        sample = self.target_transform(info)
+        try:
+            return self.dataset.pipeline(sample)
+        except Exception as error:
+            # The file decoded for the teacher; it may have changed since,
+            # and OpenCV's own messages do not name it.
+            raise RuntimeError(
+                f'the training pipeline failed on {info["img_path"]}: '
+                f'{type(error).__name__}: {error}') from error
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(dataset={self.dataset!r}, '

@@ -4,11 +4,10 @@ from .cam_label_update import (cam_local_scores, classifier_cams,
                                classifier_scores)
 from .global_labeling import label_global_views
 from .grid_snippets import label_grid_snippets
-from .image_views import (CropViewDataset, GlobalViewDataset, crop_view_size,
-                          load_rgb_image)
+from .image_views import CropViewDataset, GlobalViewDataset, crop_view_size
 
 __all__ = [
     'cam_local_scores', 'classifier_cams', 'classifier_scores',
     'label_global_views', 'label_grid_snippets', 'CropViewDataset',
-    'GlobalViewDataset', 'crop_view_size', 'load_rgb_image'
+    'GlobalViewDataset', 'crop_view_size'
 ]

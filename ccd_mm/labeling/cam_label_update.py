@@ -6,6 +6,7 @@ import torch
 from mmengine.dist import all_gather_object, all_reduce
 
 from ccd_mm.core.cam import cam_to_boxes
+from ccd_mm.datasets.image_decoder import ImageDecoder
 from .image_views import (CropViewDataset, GlobalViewDataset, as_unit_range,
                           collate_crops, collate_views)
 from .sharded_pass import gather_rows, iterate_shard
@@ -41,11 +42,12 @@ def classifier_scores(classifier: torch.nn.Module,
                       img_paths: Sequence[str],
                       view_size: int,
                       batch_size: int = 32,
-                      num_workers: int = 2) -> torch.Tensor:
+                      num_workers: int = 2,
+                      decoder: Optional[ImageDecoder] = None) -> torch.Tensor:
     """Classifier probabilities (N, C) of every image's square view,
     gathered on every rank (label-free model selection, class-threshold
-    calibration)."""
-    views = GlobalViewDataset(img_paths, view_size)
+    calibration); ``decoder`` as in :func:`cam_local_scores`."""
+    views = GlobalViewDataset(img_paths, view_size, decoder)
     index_parts, row_parts = [], []
     num_classes = None
     for batch in iterate_shard(views, batch_size, num_workers, collate_views):
@@ -75,7 +77,8 @@ def cam_local_scores(classifier: torch.nn.Module,
                      size_divisor: int = 32,
                      show_progress: bool = False,
                      record_limit: int = 0,
-                     keep_proposals: bool = False
+                     keep_proposals: bool = False,
+                     decoder: Optional[ImageDecoder] = None
                      ) -> Tuple[torch.Tensor, dict]:
     """Local labels of every image (CCD 3.2 steps 1-5).
 
@@ -96,7 +99,7 @@ def cam_local_scores(classifier: torch.nn.Module,
         coordinates; undecodable images have none.
     """
     start = time.time()
-    views = GlobalViewDataset(img_paths, view_size)
+    views = GlobalViewDataset(img_paths, view_size, decoder)
     boxes: List[torch.Tensor] = [torch.zeros(0, 4, dtype=torch.long)] * len(
         views)
     classes: List[Optional[torch.Tensor]] = [None] * len(views)
@@ -114,7 +117,7 @@ def cam_local_scores(classifier: torch.nn.Module,
                                         cam_threshold, box_offset).cpu()
 
     crops = CropViewDataset(img_paths, boxes, view_size, crop_longer_side,
-                            size_divisor)
+                            size_divisor, decoder)
     labeler = StreamingCropLabeler(teacher, len(crops))
     num_crops = torch.zeros(2)  # crops, images labeled by this rank
     shard = []

@@ -1,7 +1,8 @@
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 
+from ccd_mm.datasets.image_decoder import ImageDecoder
 from .image_views import GlobalViewDataset, collate_views
 from .sharded_pass import gather_rows, iterate_shard
 
@@ -11,7 +12,8 @@ def label_global_views(teacher: torch.nn.Module,
                        view_size: int,
                        batch_size: int = 32,
                        num_workers: int = 2,
-                       show_progress: bool = False
+                       show_progress: bool = False,
+                       decoder: Optional[ImageDecoder] = None
                        ) -> Tuple[torch.Tensor, torch.Tensor]:
     """Teacher probabilities of every image's global view (CCD Eq. 1-2).
 
@@ -23,13 +25,15 @@ def label_global_views(teacher: torch.nn.Module,
         batch_size: images per teacher forward.
         num_workers: DataLoader workers that decode and resize.
         show_progress: progress bar on rank 0.
+        decoder: the training pipeline's image decoder; None for mmcv's
+            default ``LoadImageFromFile``.
 
     Returns:
         (scores (N, C), decoded (N,) bool). Rows of undecodable images are 0.
         Identical on every rank when distributed.
     """
     num_classes = teacher.num_classes
-    views = GlobalViewDataset(img_paths, view_size)
+    views = GlobalViewDataset(img_paths, view_size, decoder)
     index_parts, row_parts = [], []
     for batch in iterate_shard(views, batch_size, num_workers, collate_views,
                                show_progress):

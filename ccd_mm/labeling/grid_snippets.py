@@ -1,10 +1,11 @@
 """CDUL's local alignment: the teacher on a fixed grid of snippets (CDUL
 3.1.2)."""
-from typing import Sequence
+from typing import Optional, Sequence
 
 import torch
 
 from ccd_mm.core.aggregate import grid_boxes
+from ccd_mm.datasets.image_decoder import ImageDecoder
 from .image_views import CropViewDataset, collate_crops
 from .sharded_pass import gather_rows, iterate_shard
 from .streaming_crop_labeler import StreamingCropLabeler
@@ -17,7 +18,9 @@ def label_grid_snippets(teacher: torch.nn.Module,
                         batch_size: int = 32,
                         num_workers: int = 2,
                         size_divisor: int = 32,
-                        show_progress: bool = False) -> torch.Tensor:
+                        show_progress: bool = False,
+                        decoder: Optional[ImageDecoder] = None
+                        ) -> torch.Tensor:
     """Teacher probabilities of every image's ``grid x grid`` snippets.
 
     Each image is tiled by :func:`~ccd_mm.core.aggregate.grid_boxes`; the
@@ -37,6 +40,8 @@ def label_grid_snippets(teacher: torch.nn.Module,
         size_divisor: the shorter side is rounded to a multiple of it so
             snippets batch by shape.
         show_progress: progress bar on rank 0.
+        decoder: the training pipeline's image decoder; None for mmcv's
+            default ``LoadImageFromFile``.
 
     Returns:
         ``(N, grid * grid, C)`` probabilities, snippets in row-major order;
@@ -48,7 +53,7 @@ def label_grid_snippets(teacher: torch.nn.Module,
     # them onto each image's own size, so the tiles split the original image.
     boxes = grid_boxes((grid, grid), grid)
     snippets = CropViewDataset(img_paths, [boxes] * len(img_paths), grid,
-                               snippet_size, size_divisor)
+                               snippet_size, size_divisor, decoder)
     labeler = StreamingCropLabeler(teacher, len(snippets) * num_snippets)
     shard = []
     for batch in iterate_shard(snippets, batch_size, num_workers,

@@ -1,9 +1,12 @@
 """The images the teacher and the classifier look at during labeling.
 
 Decoding and resizing run in DataLoader workers (these are plain torch
-datasets over image paths), so the main process only runs forwards. Views
-are uint8: a quarter of the bytes of float pixels to pass from the workers
-and to copy to the GPU, where the models normalise them.
+datasets over image paths), so the main process only runs forwards. Images
+are decoded by the training pipeline's decoder
+(:class:`~ccd_mm.datasets.image_decoder.ImageDecoder`), so the teacher sees
+the pixels the classifier trains on. Views are uint8: a quarter of the bytes
+of float pixels to pass from the workers and to copy to the GPU, where the
+models normalise them.
 """
 from collections import defaultdict
 from typing import List, NamedTuple, Optional, Sequence, Tuple
@@ -13,16 +16,17 @@ from PIL import Image
 from torch.utils.data import Dataset
 from torchvision.transforms.functional import pil_to_tensor
 
+from ccd_mm.datasets.image_decoder import ImageDecoder, UndecodableImageError
 
-def load_rgb_image(path: str) -> Image.Image:
-    """Decode an image file to RGB, whatever its mode (grayscale, palette,
-    CMYK, RGBA: alpha is dropped).
 
-    Raises:
-        OSError: the file is missing, truncated or not an image.
-    """
-    with Image.open(path) as image:
-        return image.convert('RGB')
+def decode_rgb_image(decoder: ImageDecoder,
+                     path: str) -> Optional[Image.Image]:
+    """``path`` decoded to an RGB PIL image (resized and cropped with PIL's
+    antialiasing filters), or None when it cannot be decoded."""
+    try:
+        return Image.fromarray(decoder.rgb(path))
+    except UndecodableImageError:
+        return None
 
 
 def as_unit_range(views: torch.Tensor) -> torch.Tensor:
@@ -31,11 +35,6 @@ def as_unit_range(views: torch.Tensor) -> torch.Tensor:
     if views.dtype == torch.uint8:
         return views.float().div_(255)
     return views.float()
-
-
-def image_to_tensor(image: Image.Image) -> torch.Tensor:
-    """(3, H, W) float RGB in [0, 1]."""
-    return as_unit_range(pil_to_tensor(image))
 
 
 def crop_view_size(width: int, height: int, longer_side: int,
@@ -62,19 +61,25 @@ class GlobalViewDataset(Dataset):
     Args:
         img_paths (Sequence[str]): image files.
         size (int): side of the square view.
+        decoder (ImageDecoder, optional): the training pipeline's decoder
+            (``CLIPPseudoLabelDataset.image_decoder``). Defaults to None:
+            mmcv's default ``LoadImageFromFile``.
     """
 
-    def __init__(self, img_paths: Sequence[str], size: int):
+    def __init__(self,
+                 img_paths: Sequence[str],
+                 size: int,
+                 decoder: Optional[ImageDecoder] = None):
         self.img_paths = list(img_paths)
         self.size = size
+        self.decoder = decoder or ImageDecoder()
 
     def __len__(self) -> int:
         return len(self.img_paths)
 
     def __getitem__(self, index: int) -> Tuple[int, Optional[torch.Tensor]]:
-        try:
-            image = load_rgb_image(self.img_paths[index])
-        except OSError:
+        image = decode_rgb_image(self.decoder, self.img_paths[index])
+        if image is None:
             return index, None
         view = image.resize((self.size, self.size), Image.BICUBIC)
         return index, pil_to_tensor(view)
@@ -99,6 +104,8 @@ class CropViewDataset(Dataset):
         longer_side (int): longer side of a resized crop (paper: 640).
         size_divisor (int): the shorter side is rounded to a multiple of it.
             Defaults to 32.
+        decoder (ImageDecoder, optional): see :class:`GlobalViewDataset`.
+            Defaults to None.
     """
 
     def __init__(self,
@@ -106,7 +113,8 @@ class CropViewDataset(Dataset):
                  boxes: Sequence[torch.Tensor],
                  view_size: int,
                  longer_side: int,
-                 size_divisor: int = 32):
+                 size_divisor: int = 32,
+                 decoder: Optional[ImageDecoder] = None):
         if len(img_paths) != len(boxes):
             raise ValueError('one box tensor per image is needed')
         self.img_paths = list(img_paths)
@@ -114,6 +122,7 @@ class CropViewDataset(Dataset):
         self.view_size = view_size
         self.longer_side = longer_side
         self.size_divisor = size_divisor
+        self.decoder = decoder or ImageDecoder()
 
     def __len__(self) -> int:
         return len(self.img_paths)
@@ -123,9 +132,8 @@ class CropViewDataset(Dataset):
         boxes = self.boxes[index]
         if len(boxes) == 0:
             return index, []
-        try:
-            image = load_rgb_image(self.img_paths[index])
-        except OSError:
+        image = decode_rgb_image(self.decoder, self.img_paths[index])
+        if image is None:
             return index, None
         scale = torch.tensor([image.width, image.height] * 2) / self.view_size
         crops = []

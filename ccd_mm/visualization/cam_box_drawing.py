@@ -6,7 +6,7 @@ from matplotlib import colormaps
 from mmengine.visualization import Visualizer
 from PIL import Image
 
-from ccd_mm.labeling import load_rgb_image
+from ccd_mm.datasets.image_decoder import ImageDecoder
 
 
 def class_color(index: int) -> tuple:
@@ -35,7 +35,9 @@ def draw_cam_boxes(record: dict,
     Returns:
         np.ndarray: (H, W, 3) uint8 RGB drawing.
     """
-    image = load_rgb_image(record['img_path'])
+    # Decoded as the labeling passes decode (OpenCV, EXIF orientation
+    # applied), so the boxes fall where the classifier saw the objects.
+    image = Image.fromarray(ImageDecoder().rgb(record['img_path']))
     scale = display_size / max(image.width, image.height)
     width, height = round(image.width * scale), round(image.height * scale)
     image = np.asarray(image.resize((width, height), Image.BICUBIC))

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 import torch
 from torch.utils.data import DataLoader
@@ -116,3 +118,22 @@ def test_class_prompts_must_match_classes(shapes_root):
     config = dataset.teacher_config(dict(type='CLIPTeacher'))
     assert config['class_names'] == list(dataset.metainfo['classes'])
     assert config['templates'] == ('a photo of a {}.', )
+
+
+def test_image_changed_during_the_run_is_named(shapes_root):
+    dataset = CLIPPseudoLabelDataset(
+        dataset=dict(type='ShapesML', data_root=shapes_root, split='train',
+                     pipeline=[dict(type='LoadImageFromFile'),
+                               dict(type='PackInputs')]))
+    fill(dataset.label_table)
+    emptied, removed = dataset.image_paths()[:2]
+    kept = [open(path, 'rb').read() for path in (emptied, removed)]
+    open(emptied, 'wb').close()
+    os.remove(removed)
+    try:
+        for index, path in enumerate((emptied, removed)):
+            with pytest.raises(RuntimeError, match=f'failed on {path}'):
+                dataset[index]
+    finally:
+        for path, content in zip((emptied, removed), kept):
+            open(path, 'wb').write(content)

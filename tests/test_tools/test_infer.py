@@ -4,6 +4,7 @@ CSV, with the config taken from the checkpoint or given."""
 import csv
 import json
 import os
+import shutil
 
 import pytest
 import torch
@@ -106,3 +107,41 @@ def test_bad_output_extension_is_refused(run):
     with pytest.raises(SystemExit):
         load_tool('infer').parse_args(
             [run.checkpoint, 'x.png', '--out', 'top.txt'])
+
+
+@pytest.mark.parametrize('content', [None, 'notes.txt'])
+def test_folder_without_images_exits_with_a_message(run, tmp_path, content):
+    folder = tmp_path / 'folder'
+    folder.mkdir()
+    if content:
+        (folder / content).write_text('no image here')
+    with pytest.raises(SystemExit) as exit_info:
+        load_tool('infer').main([run.checkpoint, str(folder)])
+    assert 'no image files (.jpg' in str(exit_info.value.code)
+    assert str(folder) in str(exit_info.value.code)
+
+
+def test_unreadable_image_is_reported_and_the_others_predicted(
+        run, tmp_path, capfd):
+    folder = tmp_path / 'images'
+    folder.mkdir()
+    test_images = os.path.join(run.data_root, 'images', 'test')
+    for name in ('000000.png', '000002.png'):
+        shutil.copy(os.path.join(test_images, name), folder / name)
+    (folder / '000001.png').write_bytes(b'not an image' * 10)
+    out = tmp_path / 'missing' / 'dir' / 'top.json'
+    with pytest.raises(SystemExit) as exit_info:
+        load_tool('infer').main(
+            [run.checkpoint, str(folder), '--topk', '2', '--out',
+             str(out)])
+    bad = str(folder / '000001.png')
+    assert exit_info.value.code == f'1 of 3 images could not be decoded: {bad}'
+    stdout, stderr = capfd.readouterr()
+    # stdout: one line per predicted image and nothing else.
+    lines = stdout.splitlines()
+    assert [line.split(': ')[0] for line in lines] == \
+        [str(folder / '000000.png'), str(folder / '000002.png')]
+    assert all(len(line.split(': ')[1].split(', ')) == 2 for line in lines)
+    assert f'skipped: cannot decode {bad}' in stderr
+    assert [entry['image'] for entry in json.loads(out.read_text())] == \
+        [str(folder / '000000.png'), str(folder / '000002.png')]

@@ -14,13 +14,11 @@ GPU at the paper's size (random RN50x64 weights, 640 px views)::
 import argparse
 
 import torch
-from PIL import Image
 
 from benchmark_setup import (add_common_arguments, best_times,
                              decode_inclusive_limit, emit, images_and_teacher,
                              log, machine, pass_startup, set_threads)
 from ccd_mm.labeling import GlobalViewDataset, label_global_views
-from ccd_mm.labeling.image_views import image_to_tensor, load_rgb_image
 
 
 def parse_args(argv=None):
@@ -38,12 +36,9 @@ def parse_args(argv=None):
 def label_one_at_a_time(teacher, img_paths, view_size) -> torch.Tensor:
     """The released script's pattern: decode, resize and forward each image
     alone in the main process."""
-    rows = []
-    for path in img_paths:
-        view = load_rgb_image(path).resize((view_size, view_size),
-                                           Image.BICUBIC)
-        rows.append(teacher(image_to_tensor(view)[None]))
-    return torch.cat(rows)
+    views = GlobalViewDataset(img_paths, view_size)
+    return torch.cat(
+        [teacher(views[index][1][None]) for index in range(len(img_paths))])
 
 
 def main(argv=None):

@@ -115,16 +115,17 @@ class CAMLabelUpdateHook(Hook):
                 and int(table.update_epoch) != runner.epoch):
             self.update(runner)
 
-    def _threshold(self, classifier, img_paths, epoch: int) -> float:
+    def _threshold(self, classifier, dataset, epoch: int) -> float:
         if self.class_threshold != 'adaptive':
             return float(self.class_threshold)
+        img_paths = dataset.image_paths()
         generator = torch.Generator().manual_seed(self.seed + epoch)
         sample = torch.randperm(
             len(img_paths), generator=generator)[:self.adaptive_samples]
         probs = classifier_scores(classifier,
                                   [img_paths[i] for i in sample.tolist()],
                                   self.view_size, self.batch_size,
-                                  self.num_workers)
+                                  self.num_workers, dataset.image_decoder)
         return adaptive_class_threshold(probs, self.adaptive_bound)
 
     def update(self, runner: Runner) -> None:
@@ -134,14 +135,15 @@ class CAMLabelUpdateHook(Hook):
         img_paths = dataset.image_paths()
         teacher = MODELS.build(dataset.teacher_config(self.teacher))
         with eval_mode(get_ori_model(runner.model)) as classifier:
-            threshold = self._threshold(classifier, img_paths, runner.epoch)
+            threshold = self._threshold(classifier, dataset, runner.epoch)
             local, stats = cam_local_scores(
                 classifier, teacher, img_paths, self.view_size,
                 self.crop_size, threshold, self.cam_threshold,
                 self.box_offset, self.batch_size, self.num_workers,
                 self.size_divisor, show_progress=True,
                 record_limit=self.record_boxes,
-                keep_proposals=self.record_proposals)
+                keep_proposals=self.record_proposals,
+                decoder=dataset.image_decoder)
         del teacher
         table.write('local_scores', local)
         table.update_epoch.fill_(runner.epoch)

@@ -8,7 +8,8 @@ from ccd_mm.core.gradient_alignment import labels_to_latent
 from ccd_mm.datasets.transforms import LATENT_LOGITS_FIELD
 from ccd_mm.labeling import label_global_views, label_grid_snippets
 from ..pseudo_label_dataset_lookup import find_pseudo_label_dataset
-from .clip_initial_label_hook import CLIPInitialLabelHook
+from .clip_initial_label_hook import (CLIPInitialLabelHook,
+                                      report_undecodable_images)
 
 # Label-table field holding S_final, the labels before any alignment step.
 INITIAL_LABELS_FIELD = 'initial_labels'
@@ -110,7 +111,8 @@ class CDULInitialLabelHook(CLIPInitialLabelHook):
             self.view_size,
             self.batch_size,
             self.num_workers,
-            show_progress=True)
+            show_progress=True,
+            decoder=dataset.image_decoder)
         snippet_scores = label_grid_snippets(
             teacher,
             img_paths,
@@ -119,7 +121,8 @@ class CDULInitialLabelHook(CLIPInitialLabelHook):
             self.batch_size,
             self.num_workers,
             self.size_divisor,
-            show_progress=True)
+            show_progress=True,
+            decoder=dataset.image_decoder)
         del teacher
         initial = cdul_global_local(global_scores, snippet_scores, self.zeta,
                                     self.lam)
@@ -128,11 +131,7 @@ class CDULInitialLabelHook(CLIPInitialLabelHook):
         table.write(INITIAL_LABELS_FIELD, initial)
         table.write(LATENT_LOGITS_FIELD, labels_to_latent(initial))
         table.labeled.fill_(True)
-        undecoded = int((~decoded).sum())
-        if undecoded:
-            runner.logger.warning(
-                f'{undecoded} training images could not be decoded and are '
-                'skipped')
+        report_undecodable_images(runner, img_paths, decoded)
         runner.logger.info(
             f'CDUL initial labels (zeta {self.zeta}, lambda {self.lam}): '
             f'mean {float(initial[decoded].mean()):.3f}, '

@@ -1,6 +1,8 @@
-from typing import Dict, Optional, Tuple
+import os.path as osp
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
+from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 from mmpretrain.registry import HOOKS, MODELS
@@ -12,6 +14,26 @@ from ..pseudo_label_dataset_lookup import find_pseudo_label_dataset
 from ..run_teacher import run_teacher
 
 TABLE_CHECKPOINT_KEY = 'pseudo_label_table'
+# Written to the work dir: every training image the teacher could not decode.
+UNDECODABLE_IMAGES_FILE = 'undecodable_images.txt'
+
+
+def report_undecodable_images(runner: Runner, img_paths: Sequence[str],
+                              decoded: torch.Tensor) -> None:
+    """Name the training images that could not be decoded, and are
+    therefore never served: a few in the log, all of them in
+    ``UNDECODABLE_IMAGES_FILE`` in the work dir."""
+    skipped = [img_paths[i] for i in torch.nonzero(~decoded).flatten()]
+    if not skipped:
+        return
+    listing = osp.join(runner.work_dir, UNDECODABLE_IMAGES_FILE)
+    if is_main_process():
+        with open(listing, 'w') as file:
+            file.writelines(f'{path}\n' for path in skipped)
+    runner.logger.warning(
+        f'{len(skipped)} of {len(img_paths)} training images could not be '
+        f'decoded and are skipped, e.g. {skipped[:3]}; all are listed in '
+        f'{listing}')
 
 
 @HOOKS.register_module()
@@ -25,7 +47,10 @@ class CLIPInitialLabelHook(Hook):
     and the bias b_c is the mean top-1 probability of the confident images
     whose top-1 class is c. Classes that are never a confident top-1 keep
     b_c = 1 (no correction; the released script divides 0 by 0 there) and are
-    logged. Images that cannot be decoded are reported and never served.
+    logged. Images are decoded by the training pipeline's
+    ``LoadImageFromFile``, so the teacher sees the classifier's pixels;
+    those that cannot be decoded are named in the log and in
+    ``undecodable_images.txt`` in the work dir, and never served.
 
     The table is saved in every checkpoint and restored on resume (or
     ``load_from`` of a checkpoint of the same image list), so the teacher
@@ -108,6 +133,7 @@ class CLIPInitialLabelHook(Hook):
         for name, value in fields.items():
             table.write(name, value)
         table.labeled.fill_(True)
+        report_undecodable_images(runner, dataset.image_paths(), table.valid)
         self._log_labeling(runner, table, has_estimate,
                            dataset.metainfo['classes'])
 
@@ -130,17 +156,13 @@ class CLIPInitialLabelHook(Hook):
                 self.view_size,
                 self.batch_size,
                 self.num_workers,
-                show_progress=True)
+                show_progress=True,
+                decoder=dataset.image_decoder)
             del teacher
         return initial_label_fields(scores, decoded, self.entropy_threshold)
 
     def _log_labeling(self, runner: Runner, table, has_estimate,
                       classes) -> None:
-        undecoded = int((~table.valid).sum())
-        if undecoded:
-            runner.logger.warning(
-                f'{undecoded} training images could not be decoded and are '
-                'skipped')
         runner.logger.info(
             f'{int(table.confident.sum())}/{table.num_images} images are '
             f'confident (entropy <= {self.entropy_threshold}); class bias '

@@ -79,7 +79,8 @@ class LabelFreeCheckpointHook(Hook):
         with eval_mode(get_ori_model(runner.model)) as classifier:
             scores = classifier_scores(classifier, dataset.image_paths(),
                                        self.view_size, self.batch_size,
-                                       self.num_workers)
+                                       self.num_workers,
+                                       dataset.image_decoder)
         valid = dataset.label_table.valid
         current_targets = dataset.current_targets()
         if self.record_scores and is_main_process():

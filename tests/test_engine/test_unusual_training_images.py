@@ -1,0 +1,83 @@
+"""A CCD run over training images that PIL and OpenCV read differently: the
+teacher labels the pixels the classifier trains on, and a file OpenCV
+cannot read is skipped by the teacher pass and by training alike, named in
+the log and in the work dir."""
+import glob
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+from mmengine.runner import Runner
+from mmpretrain.registry import MODELS
+from PIL import Image
+
+from ccd_mm.engine.hooks import clip_initial_label_hook
+from ccd_mm.labeling import label_global_views
+from .ccd_shapes_run import SIZE, ccd_shapes_config, make_shapes_root
+
+GRAY16 = 3000
+
+
+def write_unusual_images(data_root, paths):
+    """Overwrite three training images (their names stay .png: decoders go
+    by content). Returns the index of the TGA file and the 8-bit PNGs that
+    show what the other two must decode to."""
+    Image.fromarray(np.full((8, 8, 3), 50, np.uint8)).save(
+        paths[0], format='TGA')  # PIL reads it, OpenCV does not
+    Image.fromarray(np.full((SIZE, SIZE), GRAY16, np.uint16)).save(paths[1])
+    stored = np.zeros((SIZE, 2 * SIZE, 3), np.uint8)
+    stored[:, SIZE:] = 255  # flat 8x8 blocks: JPEG keeps them exactly
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown rotated 90 degrees clockwise
+    Image.fromarray(stored).save(
+        paths[2], format='JPEG', exif=exif, quality=100)
+    expected = [f'{data_root}/gray8.png', f'{data_root}/rotated.png']
+    Image.fromarray(np.full((SIZE, SIZE, 3), GRAY16 >> 8,
+                            np.uint8)).save(expected[0])
+    Image.fromarray(np.rot90(stored, k=-1)).save(expected[1])
+    return expected
+
+
+@pytest.fixture(scope='module')
+def run(tmp_path_factory, tiny_clip_resnet):
+    root = tmp_path_factory.mktemp('unusual_images')
+    data_root = make_shapes_root(root / 'data')
+    annotations = json.loads(
+        (root / 'data/annotations/train.json').read_text())
+    paths = [
+        f'{data_root}/images/{image["file_name"]}'
+        for image in annotations['images'][:3]
+    ]
+    expected = write_unusual_images(data_root, paths)
+    cfg = ccd_shapes_config(
+        data_root, tiny_clip_resnet, str(root / 'work'), max_epochs=1)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    return runner, cfg, paths, expected
+
+
+def test_opencv_unreadable_file_is_skipped_by_teacher_and_training(run):
+    runner, _, paths, _ = run
+    dataset = runner.train_dataloader.dataset
+    assert dataset.image_paths()[:3] == paths
+    assert dataset.label_table.valid.tolist() == [False] + [True] * 15
+    assert runner.iter == 4  # the whole epoch trained: 16 images, batch 4
+    listing = os.path.join(runner.work_dir,
+                           clip_initial_label_hook.UNDECODABLE_IMAGES_FILE)
+    assert open(listing).read() == f'{paths[0]}\n'
+    log = open(glob.glob(f'{runner.work_dir}/*/*.log')[0]).read()
+    assert '1 of 16 training images could not be decoded' in log
+    assert paths[0] in log and listing in log
+
+
+def test_teacher_labels_the_pixels_opencv_decodes(run, tiny_clip_resnet):
+    runner, cfg, _, expected = run
+    dataset = runner.train_dataloader.dataset
+    teacher = MODELS.build(
+        dataset.teacher_config(cfg.custom_hooks[0]['teacher']))
+    scores, decoded = label_global_views(teacher, expected, SIZE)
+    assert decoded.all()
+    # 16-bit gray as 3000 >> 8 (PIL would show white); the JPEG rotated.
+    torch.testing.assert_close(dataset.label_table.global_scores[1:3], scores)
