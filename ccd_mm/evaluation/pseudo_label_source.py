@@ -11,7 +11,8 @@ from ccd_mm.datasets.pseudo_label_table import (PseudoLabelTable,
                                                 image_list_digest)
 from ccd_mm.engine.checkpoint_loaders import TRUSTED_SCHEME
 from ccd_mm.engine.hooks.clip_initial_label_hook import TABLE_CHECKPOINT_KEY
-from ccd_mm.labeling.label_cache import read_label_cache
+from ccd_mm.labeling.label_cache import (NotALabelCacheError,
+                                         check_label_fields, read_label_cache)
 
 
 def _table_from_cache(payload: dict) -> PseudoLabelTable:
@@ -40,6 +41,7 @@ def _table_from_checkpoint(path: str) -> Tuple[PseudoLabelTable, str]:
             f'{path} is neither a label cache nor a training checkpoint with '
             'a pseudo-label table')
     fields = state['fields']
+    check_label_fields(fields, f'the pseudo-label table of {path}')
     num_images, num_classes = fields['global_scores'].shape
     # Fields beyond those every table has (e.g. CDUL's latent logits).
     common_fields = PseudoLabelTable(0, 0, '').fields
@@ -68,15 +70,16 @@ def load_pseudo_labels(
         (table, description of the source).
 
     Raises:
-        ValueError: the file holds no table, or the table was made for
-            another image list or number of classes.
+        ValueError: the file holds no table, its values are not a
+            teacher's (a changed cache), or the table was made for another
+            image list or number of classes.
     """
     if path.startswith(TRUSTED_SCHEME):
         table, source = _table_from_checkpoint(path)
     else:
         try:
             payload = read_label_cache(path)
-        except ValueError:
+        except NotALabelCacheError:
             table, source = _table_from_checkpoint(path)
         else:
             table, source = _table_from_cache(payload), f'label cache {path}'

@@ -16,16 +16,21 @@ ordered image paths).
 
 Files are written atomically (a temporary file in the same directory,
 fsync, ``os.replace``): a reader sees the old file or the new one, never a
-half-written one. They are read with ``torch.load(weights_only=True)``: a
-cache holds tensors, strings and numbers only.
+half-written one; the temporary file of a writer that was killed is removed
+by the next write of the same cache. They are read with
+``torch.load(weights_only=True)``: a cache holds tensors, strings and
+numbers only. The SHA-256 of the cached tensors is stored with them and
+checked on read, and so are their values (finite probabilities, a bias in
+(0, 1]): a cache changed after it was written is refused, naming the file.
 """
 import hashlib
 import inspect
 import os
 import os.path as osp
 import pickle
+import socket
 import tempfile
-from typing import Dict, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import torch
 from torch import Tensor
@@ -36,11 +41,16 @@ from ccd_mm.teachers.clip_checkpoint import resolve_clip_checkpoint
 from ccd_mm.teachers.clip_teacher import CLIPTeacher
 
 LABEL_CACHE_FORMAT = 'ccd_mm.label_cache'
-LABEL_CACHE_VERSION = 1
+# 2: the digest of the cached tensors (``fields_sha256``).
+LABEL_CACHE_VERSION = 2
 PROVENANCE_FIELDS = ('teacher', 'weights_sha256', 'class_prompts', 'templates',
                      'view_size', 'normalization', 'image_list')
 # The label-table fields a cache carries, all set by the initial labeling.
 CACHED_TABLE_FIELDS = ('global_scores', 'valid', 'bias', 'confident')
+
+
+class NotALabelCacheError(ValueError):
+    """A file that holds no label cache at all (another kind of file)."""
 
 
 class LabelCacheMismatch(ValueError):
@@ -93,6 +103,50 @@ def label_provenance(teacher: dict, view_size: int,
         image_list=image_list_digest(img_paths))
 
 
+def fields_sha256(fields: Dict[str, Tensor]) -> str:
+    """Hex SHA-256 of the ``CACHED_TABLE_FIELDS`` tensors: names, dtypes,
+    shapes and bytes."""
+    digest = hashlib.sha256()
+    for name in CACHED_TABLE_FIELDS:
+        value = fields[name].detach().cpu().contiguous()
+        digest.update(f'{name} {value.dtype} {tuple(value.shape)}'.encode())
+        digest.update(value.view(torch.uint8).numpy().tobytes()
+                      if value.numel() else b'')
+    return digest.hexdigest()
+
+
+def check_label_fields(fields: Dict[str, Tensor], source: str) -> None:
+    """Refuse label-table fields that no labeling pass can produce.
+
+    Raises:
+        ValueError: naming ``source`` and the field: a missing field,
+            inconsistent shapes, non-finite or out-of-range values.
+    """
+    missing = [name for name in CACHED_TABLE_FIELDS if name not in fields]
+    if missing:
+        raise ValueError(f'{source} lacks the label fields {missing}')
+    scores, bias = fields['global_scores'], fields['bias']
+    num_images = len(scores)
+    if scores.ndim != 2 or bias.shape != scores.shape[1:] or any(
+            fields[name].shape != (num_images, )
+            for name in ('valid', 'confident')):
+        raise ValueError(
+            f'{source} has label fields of inconsistent shapes: ' + ', '.join(
+                f'{name} {tuple(fields[name].shape)}'
+                for name in CACHED_TABLE_FIELDS))
+    problems = [
+        ('global_scores', 'not finite', ~torch.isfinite(scores)),
+        ('global_scores', 'outside [0, 1]', (scores < 0) | (scores > 1)),
+        ('bias', 'not finite', ~torch.isfinite(bias)),
+        ('bias', 'outside (0, 1]', (bias <= 0) | (bias > 1)),
+    ]
+    for name, problem, wrong in problems:
+        if wrong.any():
+            raise ValueError(
+                f'{source}: {int(wrong.sum())} of the {wrong.numel()} {name} '
+                f'values are {problem}, which the teacher never gives')
+
+
 def initial_label_fields(
         scores: Tensor, decoded: Tensor,
         entropy_threshold: float) -> Tuple[Dict[str, Tensor], Tensor]:
@@ -127,6 +181,45 @@ def _fsync_directory(directory: str) -> None:
         os.close(descriptor)
 
 
+def _temp_prefix(path: str) -> str:
+    # The writer's host and process id, so that a later write can tell the
+    # leftover of a killed writer from the file of one still writing.
+    return f'.{osp.basename(path)}.{socket.gethostname()}.{os.getpid()}.'
+
+
+def _process_gone(pid: int) -> bool:
+    if os.name == 'nt':  # os.kill(pid, 0) would signal it there
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
+def remove_stale_temp_files(path: str) -> List[str]:
+    """Remove the temporary files that killed writers of ``path`` left:
+    those of processes of this machine that no longer run.
+
+    Returns:
+        list[str]: the removed files.
+    """
+    directory = osp.dirname(osp.abspath(path))
+    start = f'.{osp.basename(path)}.'
+    removed = []
+    for name in os.listdir(directory):
+        if not (name.startswith(start) and name.endswith('.tmp')):
+            continue
+        writer = name[len(start):-len('.tmp')].rsplit('.', 2)
+        if (len(writer) == 3 and writer[0] == socket.gethostname()
+                and writer[1].isdigit() and _process_gone(int(writer[1]))):
+            os.remove(osp.join(directory, name))
+            removed.append(osp.join(directory, name))
+    return removed
+
+
 def write_label_cache(path: str, fields: Dict[str, Tensor],
                       entropy_threshold: float, provenance: dict) -> None:
     """Write a label cache atomically.
@@ -137,22 +230,23 @@ def write_label_cache(path: str, fields: Dict[str, Tensor],
         entropy_threshold (float): tau_H the bias and flags were made with.
         provenance (dict): from :func:`label_provenance`.
     """
-    missing = set(CACHED_TABLE_FIELDS) - set(fields)
-    if missing:
-        raise KeyError(f'label cache fields missing: {sorted(missing)}')
+    check_label_fields(fields, f'the labels to write to {path}')
+    cached = {
+        name: fields[name].detach().cpu().clone()
+        for name in CACHED_TABLE_FIELDS
+    }
     payload = dict(
         format=LABEL_CACHE_FORMAT,
         version=LABEL_CACHE_VERSION,
         provenance=dict(provenance),
         entropy_threshold=float(entropy_threshold),
-        fields={
-            name: fields[name].detach().cpu().clone()
-            for name in CACHED_TABLE_FIELDS
-        })
+        fields=cached,
+        fields_sha256=fields_sha256(cached))
     directory = osp.dirname(osp.abspath(path))
     os.makedirs(directory, exist_ok=True)
+    remove_stale_temp_files(path)
     handle, temp_path = tempfile.mkstemp(
-        dir=directory, prefix=f'.{osp.basename(path)}.', suffix='.tmp')
+        dir=directory, prefix=_temp_prefix(path), suffix='.tmp')
     try:
         with os.fdopen(handle, 'wb') as file:
             torch.save(payload, file)
@@ -179,7 +273,9 @@ def read_label_cache(path: str) -> dict:
 
     Raises:
         FileNotFoundError: no file at ``path``.
-        ValueError: the file is not a label cache of this version.
+        NotALabelCacheError: the file is not a label cache.
+        ValueError: a label cache of another version, or whose tensors were
+            changed after it was written (digest, values).
     """
     if not osp.isfile(path):
         raise FileNotFoundError(
@@ -188,14 +284,22 @@ def read_label_cache(path: str) -> dict:
     try:
         payload = torch.load(path, map_location='cpu', weights_only=True)
     except (RuntimeError, EOFError, pickle.UnpicklingError) as error:
-        raise ValueError(f'{path} is not a label cache: {error}') from error
+        raise NotALabelCacheError(
+            f'{path} is not a label cache: {error}') from error
     if not (isinstance(payload, dict)
             and payload.get('format') == LABEL_CACHE_FORMAT):
-        raise ValueError(f'{path} is not a label cache')
+        raise NotALabelCacheError(f'{path} is not a label cache')
     if payload.get('version') != LABEL_CACHE_VERSION:
         raise ValueError(
             f'{path} is a label cache of version {payload.get("version")}, '
             f'this ccd_mm reads version {LABEL_CACHE_VERSION}: make it again')
+    fields = payload.get('fields', {})
+    check_label_fields(fields, f'label cache {path}')
+    if fields_sha256(fields) != payload.get('fields_sha256'):
+        raise ValueError(
+            f'label cache {path} was changed after it was written: its '
+            'tensors do not match the digest stored with them; make it '
+            'again with tools/make_pseudo_labels.py')
     return payload
 
 

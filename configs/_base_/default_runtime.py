@@ -10,6 +10,8 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='VisualizationHook', enable=False),
+    # A NaN or infinite loss stops the run before a checkpoint of it is saved.
+    finite_loss=dict(type='FiniteLossHook'),
 )
 
 env_cfg = dict(

@@ -5,53 +5,13 @@ import pickle
 import pytest
 import torch
 from mmengine.logging import HistoryBuffer
-from mmengine.model import BaseModel
-from mmengine.runner import CheckpointLoader, Runner
-from torch import nn
-from torch.utils.data import DataLoader
+from mmengine.runner import CheckpointLoader
 
 from ccd_mm.engine import (TRUSTED_SCHEME, UntrustedCheckpointError,
                            load_checkpoint_file)
 from ..code_running_pickle import FORMATS, write_code_running_checkpoint
 from ..test_tools.tool_fixtures import load_tool
-
-NUM_SAMPLES = 4
-BATCH_SIZE = 2
-ITERS_PER_EPOCH = NUM_SAMPLES // BATCH_SIZE
-
-
-class LinearRegressor(BaseModel):
-    """One linear layer trained on squared error: the smallest real model."""
-
-    def __init__(self):
-        super().__init__()
-        self.linear = nn.Linear(2, 1)
-
-    def forward(self, inputs, targets=None, mode='tensor'):
-        outputs = self.linear(inputs).squeeze(1)
-        if mode == 'loss':
-            return dict(loss=((outputs - targets)**2).mean())
-        return outputs
-
-
-def build_runner(work_dir, name, max_epochs, resume=False, load_from=None):
-    samples = [
-        dict(inputs=torch.tensor([i, 1.0]), targets=torch.tensor(2.0 * i))
-        for i in range(NUM_SAMPLES)
-    ]
-    return Runner(
-        model=LinearRegressor(),
-        work_dir=str(work_dir),
-        experiment_name=name,
-        train_dataloader=DataLoader(samples, batch_size=BATCH_SIZE),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
-        train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
-        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1)),
-        resume=resume,
-        load_from=load_from,
-        # A scope would stay the process-wide current one and send later
-        # tests' mmpretrain builds to mmengine's registries.
-        default_scope=None)
+from .tiny_runner import ITERS_PER_EPOCH, build_runner
 
 
 @pytest.fixture

@@ -2,6 +2,9 @@
 initial-label hook reading a cache made by tools/make_pseudo_labels.py."""
 import hashlib
 import os
+import socket
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -11,6 +14,7 @@ from mmpretrain.registry import HOOKS
 from ccd_mm.datasets.pseudo_label_table import image_list_digest
 from ccd_mm.engine.hooks import clip_initial_label_hook
 from ccd_mm.engine import build_pseudo_label_dataset
+from ccd_mm.evaluation import load_pseudo_labels
 from ccd_mm.labeling import label_cache
 from ccd_mm.labeling.label_cache import (CACHED_TABLE_FIELDS,
                                          PROVENANCE_FIELDS, LabelCacheMismatch,
@@ -197,3 +201,65 @@ def test_hook_refuses_a_cache_of_other_settings(run, option, field):
     hook = HOOKS.build(cfg.default_hooks.initial_labels)
     with pytest.raises(LabelCacheMismatch, match=f'another {field} '):
         hook.initial_labels(build_pseudo_label_dataset(cfg))
+
+
+def rewrite_fields(path, **changes):
+    """Change cached tensors in place, keeping the stored digest: what a
+    hand edit or bytes written over the file give."""
+    payload = torch.load(path, weights_only=True)
+    payload['fields'].update(changes)
+    torch.save(payload, path)
+
+
+def test_cache_changed_after_writing_is_refused(tmp_path):
+    path = str(tmp_path / 'labels.pth')
+    fields = cache_fields()
+    write_label_cache(path, fields, 0.5, PROVENANCE)
+    edited = fields['global_scores'].clone()
+    edited[0, 0] = 0.99  # a plausible value: only the digest tells
+    rewrite_fields(path, global_scores=edited)
+    with pytest.raises(ValueError,
+                       match=f'label cache {path} was changed after'):
+        read_label_cache(path)
+    # Tools that read caches or checkpoints name the same refusal.
+    with pytest.raises(ValueError, match='was changed after'):
+        load_pseudo_labels(path, dataset=None)
+
+
+@pytest.mark.parametrize('field, value, problem', [
+    ('global_scores', float('nan'), 'not finite'),
+    ('global_scores', 1.5, r'outside \[0, 1\]'),
+    ('bias', 0.0, r'outside \(0, 1\]'),
+])
+def test_impossible_values_are_refused_naming_the_file(
+        tmp_path, field, value, problem):
+    path = str(tmp_path / 'labels.pth')
+    write_label_cache(path, cache_fields(), 0.5, PROVENANCE)
+    changed = cache_fields()[field].clone()
+    changed.view(-1)[0] = value
+    rewrite_fields(path, **{field: changed})
+    total = changed.numel()
+    with pytest.raises(ValueError, match=f'{path}: 1 of the {total} {field} '
+                       f'values are {problem}'):
+        read_label_cache(path)
+    with pytest.raises(ValueError, match=problem):
+        write_label_cache(str(tmp_path / 'new.pth'),
+                          dict(cache_fields(), **{field: changed}), 0.5,
+                          PROVENANCE)
+
+
+def test_stale_temp_files_of_killed_writers_are_removed(tmp_path):
+    path = tmp_path / 'labels.pth'
+    killed = subprocess.Popen([sys.executable, '-c', 'pass'])
+    killed.wait()
+    host = socket.gethostname()
+    stale = tmp_path / f'.labels.pth.{host}.{killed.pid}.k1ll3d.tmp'
+    # A writer still running, another host's and another cache's: kept.
+    running = tmp_path / f'.labels.pth.{host}.{os.getpid()}.w0rk1n.tmp'
+    remote = tmp_path / f'.labels.pth.other-host.{killed.pid}.r3m0te.tmp'
+    other = tmp_path / f'.other.pth.{host}.{killed.pid}.0th3r.tmp'
+    for leftover in (stale, running, remote, other):
+        leftover.write_bytes(b'PK\x03\x04 half of a torch archive')
+    write_label_cache(str(path), cache_fields(), 0.5, PROVENANCE)
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        ['labels.pth', running.name, remote.name, other.name])
