@@ -26,6 +26,8 @@ import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.runner import CheckpointLoader
 
+from ccd_mm.models.weight_file_errors import weights_only_refusal
+
 TRUSTED_SCHEME = 'trusted://'
 
 _NUMPY_RECONSTRUCT = np.zeros(0).__reduce__()[0]
@@ -61,19 +63,6 @@ class UntrustedCheckpointError(pickle.UnpicklingError):
     """A checkpoint file holds objects that loading it would have to run."""
 
 
-# torch's message around the reason: advice to turn the check off.
-_TORCH_ADVICE = ('Weights only load failed', 'Please file an issue',
-                 'Check the documentation')
-
-
-def _refusal_reason(error: Exception) -> str:
-    lines = [line.strip() for line in str(error).splitlines()]
-    reasons = [
-        line for line in lines if line and not line.startswith(_TORCH_ADVICE)
-    ]
-    return reasons[0] if reasons else lines[0]
-
-
 def load_checkpoint_file(
         path: str,
         map_location: Optional[Union[str, Callable]] = None) -> dict:
@@ -100,7 +89,7 @@ def load_checkpoint_file(
     except pickle.UnpicklingError as error:
         raise UntrustedCheckpointError(
             f'{path} is not a checkpoint that loads without running code '
-            f'({_refusal_reason(error)}); nothing of it was run. If you '
+            f'({weights_only_refusal(error)}); nothing of it was run. If you '
             f'trust its source, load it as {TRUSTED_SCHEME}{path}, which '
             'unpickles it in full and runs any code it holds.') from None
     except EOFError:

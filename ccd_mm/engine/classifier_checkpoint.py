@@ -3,7 +3,7 @@ import re
 
 from torch import nn
 
-from ccd_mm.models.state_dict_mismatch import state_dict_mismatch
+from ccd_mm.models.weight_file_errors import state_dict_mismatch
 
 
 class CheckpointMismatchError(ValueError):

@@ -7,15 +7,20 @@ before failing (DESIGN.md, open_clip). The teacher therefore resolves
 place and where, when there is none.
 """
 import os
+import pickle
 import warnings
 import zipfile
 from typing import List, Optional
 
 import open_clip
 from open_clip.constants import HF_SAFE_WEIGHTS_NAME, HF_WEIGHTS_NAME
+from open_clip.factory import load_state_dict
 from open_clip.pretrained import (get_pretrained_cfg, has_hf_hub,
                                   list_pretrained_tags_by_model)
 from torch import nn
+
+from ccd_mm.models.weight_file_errors import (state_dict_mismatch,
+                                              weights_only_refusal)
 
 # open_clip's default download directory for URL (OpenAI) weights.
 DEFAULT_URL_CACHE_DIR = os.path.expanduser('~/.cache/clip')
@@ -148,9 +153,35 @@ def load_clip_model(model_name: str,
     # archive to torch.jit.load, TorchScript's own loader, never to Python's
     # pickle. Every other file keeps weights_only=True.
     weights_only = not is_torchscript_archive(checkpoint)
-    return open_clip.create_model(
-        model_name,
-        pretrained=checkpoint,
-        weights_only=weights_only,
-        cache_dir=cache_dir,
-        device='cpu')
+    try:
+        return open_clip.create_model(
+            model_name,
+            pretrained=checkpoint,
+            weights_only=weights_only,
+            cache_dir=cache_dir,
+            device='cpu')
+    # Whatever fails in reading or fitting the weights, one message.
+    except Exception as error:
+        raise ValueError(
+            f'{checkpoint} cannot be loaded as the weights of the open_clip '
+            f'model {model_name!r}: '
+            f'{_unloadable_reason(model_name, checkpoint, weights_only)}'
+        ) from error
+
+
+def _unloadable_reason(model_name: str, checkpoint: str,
+                       weights_only: bool) -> str:
+    """Why open_clip failed to load ``checkpoint`` into ``model_name``:
+    not a weight file, or the weights of another architecture."""
+    try:
+        found = load_state_dict(
+            checkpoint, weights_only=weights_only)
+    except pickle.UnpicklingError as error:
+        return ('it holds other objects than weights, refused unrun '
+                f'({weights_only_refusal(error)})')
+    except Exception as error:
+        return f'not a weight file ({type(error).__name__}: {error})'
+    expected = open_clip.create_model(model_name, device='cpu').state_dict()
+    mismatch = state_dict_mismatch(expected, found)
+    return (f'the weights of another model: {mismatch}'
+            if mismatch else 'its weights do not fit the model')

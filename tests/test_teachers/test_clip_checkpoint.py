@@ -6,6 +6,7 @@ import torch
 
 from ccd_mm.teachers import CLIPTeacher, resolve_clip_checkpoint
 from ccd_mm.teachers.clip_checkpoint import is_torchscript_archive
+from ..code_running_pickle import write_code_running_checkpoint
 
 RN50_OPENAI_URL = ('https://openaipublic.azureedge.net/clip/models/'
                    'afeb0e10f9e5a86da6080e35cf09123aca3b358a0c3e3b6c78a7b63'
@@ -86,3 +87,48 @@ def test_torchscript_archive_detection(tiny_clip_vit, tmp_path):
         warnings.simplefilter('ignore', FutureWarning)
         torch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), archive)
     assert is_torchscript_archive(str(archive))
+
+
+def teacher_with_weights(tiny_clip, weights):
+    return CLIPTeacher(
+        **dict(tiny_clip, pretrained=str(weights)),
+        class_names=['cat'],
+        device='cpu')
+
+
+def test_weights_of_another_architecture_name_file_and_model(
+        tiny_clip_resnet, tiny_clip_vit):
+    vit_weights = tiny_clip_vit['pretrained']
+    with pytest.raises(ValueError) as error:
+        teacher_with_weights(tiny_clip_resnet, vit_weights)
+    message = str(error.value)
+    assert message.startswith(
+        f"{vit_weights} cannot be loaded as the weights of the open_clip "
+        "model 'ccd-tiny-RN': the weights of another model: ")
+    assert ('visual.conv1.weight (32, 3, 16, 16) in the file, (4, 3, 3, 3) '
+            'in the model') in message
+    assert 'missing from the file: visual.bn1.weight' in message
+    assert 'Missing key(s)' not in message  # no torch key dump
+
+
+@pytest.mark.parametrize('content', [b'', b'not a checkpoint' * 8])
+def test_file_that_is_no_checkpoint_is_named(tiny_clip_resnet, tmp_path,
+                                             content):
+    weights = tmp_path / 'RN50x64.pt'
+    weights.write_bytes(content)
+    with pytest.raises(ValueError,
+                       match=f"{weights} cannot be loaded as the weights of "
+                       "the open_clip model 'ccd-tiny-RN': "):
+        teacher_with_weights(tiny_clip_resnet, weights)
+
+
+def test_code_running_weight_file_is_refused_unrun(tiny_clip_resnet,
+                                                   tmp_path):
+    marker = tmp_path / 'code_ran'
+    weights = write_code_running_checkpoint(tmp_path / 'RN50x64.pt', marker)
+    with pytest.raises(ValueError) as error:
+        teacher_with_weights(tiny_clip_resnet, weights)
+    assert 'holds other objects than weights, refused unrun' in str(
+        error.value)
+    assert 'weights_only' not in str(error.value)  # no advice to turn it off
+    assert not marker.exists()

@@ -1,7 +1,11 @@
-"""The one-line account of how a weight file fails to fit a model."""
+"""One-line accounts of why a weight file cannot be loaded."""
+import pickle
+
+import pytest
 import torch
 
-from ccd_mm.models.state_dict_mismatch import state_dict_mismatch
+from ccd_mm.models.weight_file_errors import (state_dict_mismatch,
+                                              weights_only_refusal)
 
 
 def test_matching_weights_give_none():
@@ -27,3 +31,17 @@ def test_examples_are_limited():
     model = {f'w{i}': torch.zeros(1) for i in range(10)}
     text = state_dict_mismatch(model, {}, examples=2)
     assert text == '10 of 10 weights missing from the file: w0, w1'
+
+
+def test_weights_only_refusal_keeps_what_was_found(tmp_path):
+    class Opens:
+
+        def __reduce__(self):
+            return open, (str(tmp_path / 'marker'), 'w')
+
+    torch.save(dict(x=Opens()), tmp_path / 'weights.pth')
+    with pytest.raises(pickle.UnpicklingError) as error:
+        torch.load(tmp_path / 'weights.pth', weights_only=True)
+    reason = weights_only_refusal(error.value)
+    assert 'io.open' in reason and 'weights_only' not in reason
+    assert not (tmp_path / 'marker').exists()

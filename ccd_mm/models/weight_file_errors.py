@@ -1,5 +1,23 @@
-"""How a weight file fails to fit a model, in one line a user can act on."""
+"""Why a weight file cannot be loaded, in one line a user can act on."""
 from typing import Mapping, Optional
+
+# The parts of torch's weights_only refusals that are advice (to turn the
+# check off or to allow-list what was found), not what the file holds.
+_TORCH_ADVICE = ('Weights only load failed', 'Please file an issue',
+                 'Check the documentation', '(1)', '(2)')
+_UNPICKLER_ERROR = 'WeightsUnpickler error:'
+
+
+def weights_only_refusal(error: Exception) -> str:
+    """What a ``torch.load(weights_only=True)`` refusal found in the file,
+    e.g. ``Unsupported global: GLOBAL io.open was not an allowed global by
+    default``."""
+    text = str(error)
+    if _UNPICKLER_ERROR in text:
+        text = text.split(_UNPICKLER_ERROR, 1)[1]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    reasons = [line for line in lines if not line.startswith(_TORCH_ADVICE)]
+    return (reasons or lines or [text])[0].split('. Please use')[0]
 
 
 def _shape(value) -> Optional[tuple]:
