@@ -37,6 +37,11 @@ def as_unit_range(views: torch.Tensor) -> torch.Tensor:
     return views.float()
 
 
+def image_to_tensor(image: Image.Image) -> torch.Tensor:
+    """(3, H, W) float RGB in [0, 1]."""
+    return as_unit_range(pil_to_tensor(image))
+
+
 def crop_view_size(width: int, height: int, longer_side: int,
                    size_divisor: int) -> Tuple[int, int]:
     """(width, height) of a crop resized so its longer side is
