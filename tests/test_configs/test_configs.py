@@ -74,8 +74,9 @@ def test_shapesml_config_builds_a_runner(layouts, monkeypatch, tmp_path):
     # them, after its own of equal priority, in the configs' order.
     names = [type(hook).__name__ for hook in runner.hooks]
     assert names == [
-        'EvalImageCheckHook', 'RuntimeInfoHook', 'CLIPInitialLabelHook',
-        'CAMLabelUpdateHook', 'IterTimerHook', 'DistSamplerSeedHook',
+        'EvalImageCheckHook', 'RuntimeInfoHook', 'FiniteLossHook',
+        'CLIPInitialLabelHook', 'CAMLabelUpdateHook', 'IterTimerHook',
+        'DistSamplerSeedHook',
         'VisualizationHook', 'CCDWarmupHook', 'PseudoLabelStatsHook',
         'LoggerHook', 'ParamSchedulerHook', 'LabelFreeCheckpointHook',
         'CheckpointHook'

@@ -76,7 +76,7 @@ def test_teacher_labels_the_pixels_opencv_decodes(run, tiny_clip_resnet):
     runner, cfg, _, expected = run
     dataset = runner.train_dataloader.dataset
     teacher = MODELS.build(
-        dataset.teacher_config(cfg.custom_hooks[0]['teacher']))
+        dataset.teacher_config(cfg.default_hooks.initial_labels.teacher))
     scores, decoded = label_global_views(teacher, expected, SIZE)
     assert decoded.all()
     # 16-bit gray as 3000 >> 8 (PIL would show white); the JPEG rotated.
