@@ -4,7 +4,7 @@
 minimum", where the mAP is that of the classifier's training predictions
 against the current pseudo-labels binarised at their saturated entries.
 """
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple
 
 from torch import Tensor
 
@@ -50,3 +50,51 @@ def binarize_saturated(labels: Tensor) -> Tensor:
         Tensor: ``(N, C)`` float tensor of 0s and 1s.
     """
     return (labels == 1).float()
+
+
+SELECTION_RULES = ('paper', 'paper_after_update', 'best_after_update',
+                   'last')
+
+
+def select_epoch(values: Sequence[float],
+                 rule: str = 'paper',
+                 first: int = 0) -> Tuple[int, bool]:
+    """The epoch a label-free selection rule keeps, from the per-epoch
+    pseudo-label mAPs ``values`` (0-based positions).
+
+    Rules (``first``: the first epoch trained on updated labels, e.g. the
+    label update's epoch; the curve jumps there because its targets change):
+
+    - ``'paper'``: :func:`label_free_stop_epoch` on the whole curve (CCD 4.1).
+    - ``'paper_after_update'``: the same rule on ``values[first:]`` only.
+    - ``'best_after_update'``: the highest value from ``first`` on (the
+      earliest on ties).
+    - ``'last'``: the last epoch.
+
+    Every rule decides at the epoch it keeps, from the values up to it, so a
+    training hook can save that epoch's weights when it is reached.
+
+    Args:
+        values (Sequence[float]): per-epoch pseudo-label mAPs.
+        rule (str): one of :data:`SELECTION_RULES`. Defaults to 'paper'.
+        first (int): see above. Defaults to 0.
+
+    Returns:
+        (epoch, fired): the kept position, and False when a stopping rule
+        never fired and the last epoch is kept instead.
+    """
+    if rule not in SELECTION_RULES:
+        raise ValueError(f'rule must be one of {SELECTION_RULES}, got '
+                         f'{rule!r}')
+    if not len(values):
+        raise ValueError('no epoch to select')
+    last = len(values) - 1
+    first = min(max(first, 0), last)
+    if rule == 'last':
+        return last, True
+    if rule == 'best_after_update':
+        tail = list(values[first:])
+        return first + tail.index(max(tail)), True
+    start = first if rule == 'paper_after_update' else 0
+    stop = label_free_stop_epoch(values[start:])
+    return (last, False) if stop is None else (start + stop, True)

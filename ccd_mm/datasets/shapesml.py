@@ -49,7 +49,8 @@ class ShapesML(MultiLabelDataset):
         **kwargs: Other keyword arguments of :class:`MultiLabelDataset`.
 
     Notes:
-        Each data info also keeps ``gt_bboxes`` (float32 array (K, 4), one
+        Each data info also keeps the image's ``width`` and ``height`` and
+        ``gt_bboxes`` (float32 array (K, 4), one
         row per object, ordered as ``gt_bboxes_labels``) for pseudo-label
         quality reports and box oracles only: ``PackInputs`` drops them, so
         they never reach training. ``gt_label`` is the sorted list of
@@ -93,6 +94,8 @@ class ShapesML(MultiLabelDataset):
             data_list.append(
                 dict(
                     img_path=join_path(self.img_prefix, record['file_name']),
+                    width=record['width'],
+                    height=record['height'],
                     gt_label=sorted({obj['label']
                                      for obj in objects}),
                     gt_bboxes=np.array([obj['bbox'] for obj in objects],

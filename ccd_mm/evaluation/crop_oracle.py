@@ -23,20 +23,31 @@ def load_split(data_root: str, split: str) -> Tuple[List[str], List[dict]]:
     return paths, records
 
 
-def grown_boxes(records: Sequence[dict], view_size: int,
-                offset: int) -> List[torch.Tensor]:
+def grown_boxes(boxes: Sequence, image_sizes: Sequence[Tuple[int, int]],
+                view_size: int, offset: int) -> List[torch.Tensor]:
     """Ground-truth boxes in view coordinates, grown by ``offset`` px on
-    every side and clipped, as CAM boxes are (CCD Sec. 3.2)."""
-    boxes = []
-    for record in records:
-        scale = torch.tensor([record['width'], record['height']] * 2)
-        box = torch.tensor([o['bbox'] for o in record['objects']],
-                           dtype=torch.float).view(-1, 4)
+    every side and clipped, as CAM boxes are (CCD Sec. 3.2).
+
+    Args:
+        boxes (Sequence): per image, ``(K, 4)`` pixel boxes ``x1, y1, x2,
+            y2`` (array-like).
+        image_sizes (Sequence[Tuple[int, int]]): per image, ``(width,
+            height)`` in pixels.
+        view_size (int): side of the square view the boxes are scaled to.
+        offset (int): pixels added on every side, on the view.
+
+    Returns:
+        List[Tensor]: per image, ``(K, 4)`` long boxes on the view.
+    """
+    grown = []
+    for image_boxes, (width, height) in zip(boxes, image_sizes):
+        scale = torch.tensor([width, height] * 2, dtype=torch.float)
+        box = torch.as_tensor(image_boxes, dtype=torch.float).view(-1, 4)
         box = box * view_size / scale
         box[:, :2] -= offset
         box[:, 2:] += offset
-        boxes.append(box.round().clamp(0, view_size).long())
-    return boxes
+        grown.append(box.round().clamp(0, view_size).long())
+    return grown
 
 
 @torch.no_grad()

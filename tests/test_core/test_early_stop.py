@@ -1,7 +1,9 @@
 import numpy as np
+import pytest
 import torch
 
 from ccd_mm.core import binarize_saturated, label_free_stop_epoch
+from ccd_mm.core.early_stop import select_epoch
 
 
 def test_first_rise_of_the_gradient():
@@ -42,3 +44,29 @@ def test_binarize_saturated():
     out = binarize_saturated(labels)
     assert out.dtype == torch.float32
     assert out.tolist() == [[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]]
+
+
+def test_selection_rules_by_hand():
+    # d = [10, 5, -20, 8, 2, 1]: the paper's rule fires at e = 4 (the rise
+    # after the dip of the label update at e = 3), on the curve from e = 3
+    # on (d = [8, 2, 1]) it never fires.
+    curve = [40, 50, 55, 35, 43, 45, 46]
+    assert select_epoch(curve, 'paper') == (4, True)
+    assert select_epoch(curve, 'paper_after_update', first=3) == (6, False)
+    assert select_epoch(curve, 'best_after_update', first=3) == (6, True)
+    assert select_epoch(curve, 'best_after_update') == (2, True)
+    assert select_epoch(curve, 'last') == (6, True)
+    # a rise after the update: d = [2, 4] from e = 3 -> fires at e = 5
+    assert select_epoch([1, 2, 3, 30, 32, 36, 37], 'paper_after_update',
+                        first=3) == (5, True)
+    # ties keep the earliest best
+    assert select_epoch([1, 5, 5, 2], 'best_after_update') == (1, True)
+    # first beyond the curve is clamped to the last epoch
+    assert select_epoch([1, 2], 'paper_after_update', first=5) == (1, False)
+
+
+def test_selection_rule_errors():
+    with pytest.raises(ValueError, match='rule'):
+        select_epoch([1, 2], 'median')
+    with pytest.raises(ValueError, match='no epoch'):
+        select_epoch([], 'last')

@@ -205,8 +205,11 @@ def main(argv=None) -> dict:
     paths, records = load_split(args.data, args.split)
     global_p = global_probs(teacher, paths, args.view_size, args.batch_size)
     oracle_p = crop_oracle_probs(
-        teacher, paths, grown_boxes(records, args.view_size, args.box_offset),
-        args.view_size, args.crop_size)
+        teacher, paths,
+        grown_boxes([[o['bbox'] for o in r['objects']] for r in records],
+                    [(r['width'], r['height']) for r in records],
+                    args.view_size, args.box_offset), args.view_size,
+        args.crop_size)
     report = realism_report(global_p, oracle_p, records, args.tau,
                             args.small_size, args.recall_threshold)
     print(markdown(report))

@@ -2,6 +2,7 @@ from .cam_label_update_hook import CAMLabelUpdateHook
 from .ccd_warmup_hook import CCDWarmupHook
 from .cdul_initial_label_hook import CDULInitialLabelHook
 from .clip_initial_label_hook import CLIPInitialLabelHook
+from .crop_oracle_label_hook import CropOracleLabelHook
 from .eval_image_check_hook import EvalImageCheckHook
 from .finite_loss_hook import FiniteLossHook
 from .gradient_alignment_hook import GradientAlignmentHook
@@ -10,6 +11,7 @@ from .pseudo_label_stats_hook import PseudoLabelStatsHook
 
 __all__ = [
     'CAMLabelUpdateHook', 'CCDWarmupHook', 'CDULInitialLabelHook',
-    'CLIPInitialLabelHook', 'EvalImageCheckHook', 'FiniteLossHook',
-    'GradientAlignmentHook', 'LabelFreeCheckpointHook', 'PseudoLabelStatsHook'
+    'CLIPInitialLabelHook', 'CropOracleLabelHook', 'EvalImageCheckHook',
+    'FiniteLossHook', 'GradientAlignmentHook', 'LabelFreeCheckpointHook',
+    'PseudoLabelStatsHook'
 ]
