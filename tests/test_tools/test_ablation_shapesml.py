@@ -1,85 +1,64 @@
-"""tools/benchmarks/ablation_shapesml.py end to end on a minimal setting: a
-tiny random CLIP, 32 px ShapesML, one seed, two epochs."""
+"""tools/benchmarks/ablation_shapesml.py end to end on its --quick setting
+with a tiny random CLIP: the row configs train as they are, the paired
+differences, the label update's diagnosis and the selection rules are
+reported."""
 import json
 import math
 
+from ccd_mm.core.early_stop import SELECTION_RULES
 from .tool_fixtures import load_tool
 
-ROWS = ('global', 'debias', 'update', 'ccd', 'cdul', 'oracle')
-TRAINED = ROWS[:5]
 
-
-def test_every_row_reported(tmp_path, tiny_clip_resnet, capsys):
+def test_quick_run_reports_rows_differences_boxes_and_rules(
+        tmp_path, tiny_clip_resnet, capsys):
     ablation = load_tool('benchmarks/ablation_shapesml')
     json_out = tmp_path / 'ablation.json'
-    epochs = 2
     returned = ablation.main([
-        '--teacher', tiny_clip_resnet['pretrained'], '--teacher-config',
-        tiny_clip_resnet['model_config'], '--work-dir',
-        str(tmp_path / 'work'), '--seeds', '0', '--num-train', '12',
-        '--num-test', '12', '--image-size', '32', '--backbone', 'none',
-        '--epochs',
-        str(epochs), '--batch-size', '4', '--json-out',
-        str(json_out)
+        '--quick', '--teachers', tiny_clip_resnet['pretrained'],
+        '--teacher-config', tiny_clip_resnet['model_config'], '--backbone',
+        'none', '--work-dir', str(tmp_path / 'work'), '--seeds', '0', '1',
+        '--rows', 'global_labels', 'ccd', '--repeat-rows', '--jobs', '1',
+        '--json-out', str(json_out)
     ])
     lines = capsys.readouterr().out.strip().splitlines()
     result = json.loads(lines[-1])
     assert result == json.loads(json_out.read_text())
-    assert result['rows'].keys() == returned['rows'].keys() == set(ROWS)
+    assert set(result['experiments']) == set(returned['experiments']) == {
+        'main'
+    }
+    rows = result['experiments']['main']
+    assert set(rows) == {'global_labels', 'ccd'}
+    runs = {(run['row'], run['seed']): run for run in result['runs']}
+    assert set(runs) == {(row, seed) for row in rows for seed in (0, 1)}
+    for run in runs.values():
+        assert len(run['test_mAP']) == 3  # one per epoch of --quick
+        assert all(0 < value <= 100 for value in run['test_mAP'])
+        assert len(run['selection_curve']) == 3
+    # the difference to the baseline is paired by seed
+    difference = rows['ccd']['difference_to_baseline']
+    expected = sum(runs['ccd', s]['test_mAP'][-1] -
+                   runs['global_labels', s]['test_mAP'][-1]
+                   for s in (0, 1)) / 2
+    assert difference['n'] == 2
+    assert math.isclose(difference['mean'], expected, abs_tol=1e-9)
+    assert difference['low'] <= difference['mean'] <= difference['high']
+    # only the row with a label update has boxes and updated labels
+    for seed in (0, 1):
+        assert 'cam_boxes' not in runs['global_labels', seed]
+        boxes = runs['ccd', seed]['cam_boxes']
+        assert boxes['all']['objects'] == (
+            boxes['small']['objects'] + boxes['large']['objects']) > 0
+        assert 0 <= boxes['all']['recall'] <= 100
+        assert set(runs['ccd', seed]['label_mAP']) == {
+            'initial', 'debiased', 'updated'
+        }
+        assert runs['ccd', seed]['update_epoch'] == 2
+    # every rule is scored on every run with a curve
+    assert set(result['selection']) == set(SELECTION_RULES)
+    for numbers in result['selection'].values():
+        assert numbers['runs'] == 4
+        assert all(value >= 0
+                   for value in numbers['regret_to_best']['values'])
     table = '\n'.join(lines[:-1])
-    for row in ROWS:
-        numbers = result['rows'][row]
-        assert 0 <= numbers['pseudo_label_mAP']['mean'] <= 100
-        title = ablation.ROW_TITLES[row]
-        assert sum(line.startswith(f'| {title} |') for line in
-                   lines) == 1, title
-    for row in TRAINED:
-        numbers = result['rows'][row]
-        for name in ('test_mAP_label_free', 'test_mAP_last'):
-            value = numbers[name]['mean']
-            assert math.isfinite(value) and 0 < value <= 100, (row, name)
-        assert 1 <= numbers['selected_epoch']['mean'] <= epochs
-        run = numbers['runs'][0]
-        assert len(run['selection_curve']) == epochs
-        assert f'{numbers["test_mAP_last"]["mean"]:.1f}' in table
-    assert result['rows']['oracle']['test_mAP_last'] is None
-    stages = {row: result['rows'][row]['pseudo_label_stages']
-              for row in TRAINED}
-    # The teacher labels once: every CCD row starts from the same scores,
-    # and only the rows with the CAM update have updated labels.
-    initial = {stages[row]['initial']['mean'] for row in ROWS[:4]}
-    assert len(initial) == 1
-    assert 'updated' in stages['update'] and 'updated' in stages['ccd']
-    assert 'updated' not in stages['debias']
-    assert set(stages['cdul']) == {'initial', 'aggregated', 'aligned'}
-    assert (tmp_path / 'work' / 'teacher_labels.pth').is_file()
-    for row in TRAINED:
-        assert (tmp_path / 'work' / f'{row}_seed0' /
-                'best_label_free.pth').is_file()
-
-
-def test_schedule_scales_with_epochs():
-    ablation = load_tool('benchmarks/ablation_shapesml')
-    assert ablation.scaled_epoch(2, 10, 10) == 2
-    assert ablation.scaled_epoch(2, 10, 5) == 1
-    assert ablation.scaled_epoch(3, 10, 20) == 6
-    # Kept inside the run: at least one epoch before, one after.
-    assert ablation.scaled_epoch(2, 10, 2) == 1
-    assert ablation.scaled_epoch(9, 10, 3) == 2
-
-
-def test_class_threshold_option_reaches_the_cam_update(tmp_path):
-    ablation = load_tool('benchmarks/ablation_shapesml')
-
-    def update_hook(*options):
-        args = ablation.parse_args(['--backbone', 'none', *options])
-        cfg = ablation.base_config(ablation.CCD_CONFIG, args,
-                                   str(tmp_path), dict(type='CLIPTeacher'),
-                                   str(tmp_path / 'run'), seed=0)
-        return cfg.default_hooks.label_update
-
-    assert update_hook().class_threshold == 0.5  # the config's
-    hook = update_hook('--class-threshold', 'adaptive', '--adaptive-bound',
-                       '1.5')
-    assert (hook.class_threshold, hook.adaptive_bound) == ('adaptive', 1.5)
-    assert update_hook('--class-threshold', '0.3').class_threshold == 0.3
+    assert '| ccd |' in table and '| global_labels |' in table
+    assert f'{difference["mean"]:+.1f} [' in table
