@@ -196,8 +196,10 @@ def run_config(job: dict):
     from mmengine.config import Config
     cfg = Config.fromfile(str(REPO / ROW_CONFIGS[job['row']]))
     if 'teacher' in cfg:
-        cfg.teacher.pretrained = osp.abspath(job['teacher'])
+        # open_clip names a model after its config file's stem.
+        cfg.teacher.model_name = Path(job['teacher_config']).stem
         cfg.teacher.model_config = osp.abspath(job['teacher_config'])
+        cfg.teacher.pretrained = osp.abspath(job['teacher'])
     backbone = cfg.model.backbone
     backbone.init_cfg = (None if job['backbone'] == 'none' else dict(
         backbone.init_cfg, checkpoint=osp.abspath(job['backbone'])))
