@@ -122,10 +122,36 @@ class COCOMultiLabel(MultiLabelDataset):
                 f'its categories are {sorted(name_to_id)}')
         return {name_to_id[name]: i for i, name in enumerate(self.CLASSES)}
 
+    def _read_annotations(self) -> dict:
+        """The json, with the lists this loader reads; any problem is an
+        error naming the file."""
+        try:
+            coco = mmengine.load(self.ann_file)
+        except ValueError as error:  # json.JSONDecodeError
+            raise ValueError(f'{self.ann_file} is not valid JSON, truncated '
+                             f'perhaps: {error}') from error
+        absent = [
+            key for key in ('images', 'annotations', 'categories')
+            if not isinstance(coco, dict) or key not in coco
+        ]
+        if absent:
+            raise ValueError(f'{self.ann_file} has no {absent}: not a COCO '
+                             'instances file (instances_*2014.json)')
+        if not coco['images']:
+            raise ValueError(f'{self.ann_file} lists no images')
+        known = {image['id'] for image in coco['images']}
+        unknown = sorted({ann['image_id']
+                          for ann in coco['annotations']} - known)
+        if unknown:
+            raise ValueError(
+                f'{self.ann_file} annotates {len(unknown)} image ids that '
+                f'it does not list in "images", e.g. {unknown[:3]}')
+        return coco
+
     def load_data_list(self) -> List[dict]:
         """Read image labels from the json, then drop missing image files."""
         logger = MMLogger.get_current_instance()
-        coco = mmengine.load(self.ann_file)
+        coco = self._read_annotations()
         category_to_index = self._category_id_to_index(coco['categories'])
 
         labels = {image['id']: set() for image in coco['images']}
@@ -148,6 +174,10 @@ class COCOMultiLabel(MultiLabelDataset):
                  gt_label=sorted(labels[image['id']])) for image in images
             if labels[image['id']] or self.keep_unannotated
         ]
+        if not data_list:
+            raise ValueError(
+                f'none of the {len(images)} images of {self.ann_file} has an '
+                f'annotation of the classes {list(self.CLASSES)[:5]}...')
         data_list, num_missing = drop_missing_images(
             data_list, f'COCOMultiLabel({self.split})')
         self.image_counts = dict(

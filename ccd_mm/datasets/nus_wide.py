@@ -150,6 +150,8 @@ class NUSWIDE(MultiLabelDataset):
 
         entries = [line.strip() for line in list_from_file(self.ann_file)]
         entries = [entry for entry in entries if entry]
+        if not entries:
+            raise ValueError(f'{self.ann_file} lists no images')
         columns = [
             self._read_concept_labels(concept, len(entries))
             for concept in self.CLASSES

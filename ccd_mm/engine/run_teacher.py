@@ -10,11 +10,20 @@ def run_teacher(hook_teacher: Optional[dict], cfg: Mapping) -> dict:
     changes the teacher of every hook (a hook holding a copy of the dict
     would keep the old value).
     """
-    if hook_teacher is not None:
-        return hook_teacher
-    teacher = cfg.get('teacher')
+    teacher = hook_teacher
     if teacher is None:
+        if cfg.get('teacher') is None:
+            raise ValueError(
+                'no teacher: set a top-level `teacher = dict(type='
+                '"CLIPTeacher", ...)` in the config or pass `teacher=` to '
+                'the hook')
+        teacher = dict(cfg['teacher'])
+    # The dataset wrapper sets them (teacher_config): a value here would be
+    # silently replaced.
+    given = [key for key in ('class_names', 'templates') if key in teacher]
+    if given:
         raise ValueError(
-            'no teacher: set a top-level `teacher = dict(type="CLIPTeacher", '
-            '...)` in the config or pass `teacher=` to the hook')
-    return dict(teacher)
+            f'teacher sets {given}, but the prompts come from the dataset '
+            'wrapper: set class_prompts / prompt_templates of '
+            'CLIPPseudoLabelDataset instead')
+    return teacher

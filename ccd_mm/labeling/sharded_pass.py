@@ -17,6 +17,22 @@ from torch.utils.data import DataLoader, Dataset, Subset
 Batch = TypeVar('Batch')
 
 
+def check_pass_arguments(num_workers: int, **sizes: int) -> None:
+    """Refuse settings that would fail a labeling pass only once it runs:
+    a size (of views, crops, batches) below 1, a negative number of
+    workers. Hooks call it from ``__init__``, so a config is checked when
+    the runner builds it.
+
+    Raises:
+        ValueError: naming the argument.
+    """
+    if num_workers < 0:
+        raise ValueError(f'num_workers must be >= 0, got {num_workers}')
+    for name, value in sizes.items():
+        if value < 1:
+            raise ValueError(f'{name} must be >= 1, got {value}')
+
+
 def iterate_shard(views: Dataset,
                   batch_size: int,
                   num_workers: int,

@@ -185,3 +185,38 @@ def test_no_image_found_is_a_clear_error(coco_root):
 def test_unknown_split_is_rejected(coco_root):
     with pytest.raises(ValueError, match='split'):
         COCOMultiLabel(data_root=str(coco_root), split='test')
+
+
+def rewrite_annotations(coco_root, change):
+    path = coco_root / 'annotations' / 'instances_train2014.json'
+    path.write_text(change(path.read_text()))
+    return str(path)
+
+
+@pytest.mark.parametrize('change, problem', [
+    (lambda text: text[:len(text) // 2], 'is not valid JSON, truncated'),
+    (lambda text: json.dumps(
+        {k: v for k, v in json.loads(text).items() if k != 'categories'}),
+     r"has no \['categories'\]: not a COCO instances file"),
+    (lambda text: json.dumps(dict(json.loads(text), images=[])),
+     'lists no images'),
+    (lambda text: json.dumps(
+        dict(json.loads(text),
+             annotations=json.loads(text)['annotations'] + [
+                 dict(id=99, image_id=424242, category_id=1, iscrowd=0)
+             ])), r'annotates 1 image ids that it does not list in '
+     r'"images", e.g. \[424242\]'),
+])
+def test_broken_annotation_file_is_named_with_its_problem(
+        coco_root, change, problem):
+    path = rewrite_annotations(coco_root, change)
+    with pytest.raises(ValueError, match=f'{path} {problem}'):
+        COCOMultiLabel(data_root=str(coco_root), split='train')
+
+
+def test_split_without_annotated_image_is_named(coco_root):
+    path = rewrite_annotations(
+        coco_root, lambda text: json.dumps(dict(json.loads(text),
+                                                annotations=[])))
+    with pytest.raises(ValueError, match=f'none of the 5 images of {path}'):
+        COCOMultiLabel(data_root=str(coco_root), split='train')

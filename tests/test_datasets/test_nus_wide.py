@@ -190,3 +190,10 @@ def test_no_image_found_is_a_clear_error(nus_root):
 def test_unknown_split_is_rejected(nus_root):
     with pytest.raises(ValueError, match='split'):
         NUSWIDE(data_root=str(nus_root), split='val')
+
+
+def test_empty_image_list_is_named(nus_root):
+    image_list = nus_root / 'ImageList' / 'TrainImagelist.txt'
+    image_list.write_text('\r\n')
+    with pytest.raises(ValueError, match=f'{image_list} lists no images'):
+        NUSWIDE(data_root=str(nus_root), split='train')

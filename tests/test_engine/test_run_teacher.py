@@ -27,3 +27,12 @@ def test_cfg_options_on_the_top_level_teacher_reach_the_hooks():
 def test_no_teacher_anywhere_names_the_fix():
     with pytest.raises(ValueError, match='top-level `teacher = '):
         run_teacher(None, dict())
+
+
+@pytest.mark.parametrize('key', ['class_names', 'templates'])
+def test_prompts_in_the_teacher_are_refused(key):
+    teacher = dict(type='CLIPTeacher', model_name='top', **{key: ['a']})
+    for hook_teacher, cfg in ((teacher, dict()),
+                              (None, dict(teacher=teacher))):
+        with pytest.raises(ValueError, match=f"teacher sets \\['{key}'\\]"):
+            run_teacher(hook_teacher, cfg)

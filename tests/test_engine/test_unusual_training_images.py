@@ -1,7 +1,8 @@
 """A CCD run over training images that PIL and OpenCV read differently: the
 teacher labels the pixels the classifier trains on, and a file OpenCV
 cannot read is skipped by the teacher pass and by training alike, named in
-the log and in the work dir."""
+the log and in the work dir. The run goes into a work dir that holds
+another run's files, and says so."""
 import glob
 import json
 import os
@@ -53,6 +54,10 @@ def run(tmp_path_factory, tiny_clip_resnet):
     expected = write_unusual_images(data_root, paths)
     cfg = ccd_shapes_config(
         data_root, tiny_clip_resnet, str(root / 'work'), max_epochs=1)
+    # What an earlier run into the same work dir left there.
+    (root / 'work').mkdir()
+    for name in ('epoch_3.pth', 'cam_boxes_epoch_3.json'):
+        (root / 'work' / name).write_text('')
     runner = Runner.from_cfg(cfg)
     runner.train()
     return runner, cfg, paths, expected
@@ -81,3 +86,10 @@ def test_teacher_labels_the_pixels_opencv_decodes(run, tiny_clip_resnet):
     assert decoded.all()
     # 16-bit gray as 3000 >> 8 (PIL would show white); the JPEG rotated.
     torch.testing.assert_close(dataset.label_table.global_scores[1:3], scores)
+
+
+def test_files_of_an_earlier_run_in_the_work_dir_are_named(run):
+    runner = run[0]
+    log = open(glob.glob(f'{runner.work_dir}/*/*.log')[0]).read()
+    assert (f'The work dir {runner.work_dir} holds files of an earlier run: '
+            'cam_boxes_epoch_3.json, epoch_3.pth.') in log

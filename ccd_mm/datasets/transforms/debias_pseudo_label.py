@@ -32,9 +32,9 @@ class DebiasPseudoLabel(BaseTransform):
     Args:
         debias (bool): Divide by the class bias b. False keeps b = 1, the
             "w/o debias" rows of CCD Table 2. Defaults to True.
-        floor (float): Lower bound of a raw score before the division, so
-            tiny probabilities do not vanish (released script: 1/20).
-            Defaults to 0.05.
+        floor (float): Lower bound in [0, 1) of a raw score before the
+            division, so tiny probabilities do not vanish (released script:
+            1/20). Defaults to 0.05.
         alpha (float): Weight of the initial label in the blend (Eq. 7);
             paper 0.4, released script 0.2. Defaults to 0.4.
     """
@@ -43,6 +43,8 @@ class DebiasPseudoLabel(BaseTransform):
                  alpha: float = 0.4):
         if not 0 <= alpha <= 1:
             raise ValueError(f'alpha must lie in [0, 1], got {alpha}')
+        if not 0 <= floor < 1:
+            raise ValueError(f'floor must lie in [0, 1), got {floor}')
         self.debias = debias
         self.floor = floor
         self.alpha = alpha

@@ -10,7 +10,8 @@ from mmpretrain.registry import HOOKS, MODELS
 from mmpretrain.utils import get_ori_model
 
 from ccd_mm.core.cam import adaptive_class_threshold
-from ccd_mm.labeling import cam_local_scores, classifier_scores
+from ccd_mm.labeling import (cam_local_scores, check_pass_arguments,
+                             classifier_scores)
 from ..eval_mode import eval_mode
 from ..pseudo_label_dataset_lookup import find_pseudo_label_dataset
 from ..run_teacher import run_teacher
@@ -39,8 +40,8 @@ class CAMLabelUpdateHook(Hook):
         update_epochs (Sequence[int]): 0-based epochs at whose start the
             update runs. Paper: (2,), after E_w = 2 warm-up epochs; the
             released script's ``inf_num`` repeats it. Defaults to (2,).
-        class_threshold (float | str): t, the sigmoid score a class needs to
-            get a crop; 'adaptive' calibrates it like the released script
+        class_threshold (float | str): t in [0, 1], the sigmoid score a class
+            needs to get a crop; 'adaptive' calibrates it like the released script
             (mean number of classes per image in (bound, bound + 2) on
             ``adaptive_samples`` random images). Paper 0.5.
         adaptive_bound (float): The bound of the adaptive threshold.
@@ -49,9 +50,9 @@ class CAMLabelUpdateHook(Hook):
         view_size (int): Side of the classifier's square view. Paper 640.
         crop_size (int): Longer side of a crop given to the teacher (aspect
             kept). Paper 640.
-        cam_threshold (float): CAM threshold after min-max normalisation.
-            Paper 0.95 (supplementary Fig. 7).
-        box_offset (int): Pixels added on every side of a box, on the
+        cam_threshold (float): CAM threshold in [0, 1] after min-max
+            normalisation. Paper 0.95 (supplementary Fig. 7).
+        box_offset (int): Pixels (>= 0) added on every side of a box, on the
             ``view_size`` view. Paper 80 on 640.
         size_divisor (int): Crop sides are rounded to multiples of it so
             crops batch by shape. Defaults to 32.
@@ -88,8 +89,29 @@ class CAMLabelUpdateHook(Hook):
                  record_boxes: int = 0,
                  record_proposals: bool = False,
                  seed: int = 0):
-        if isinstance(class_threshold, str) and class_threshold != 'adaptive':
-            raise ValueError("class_threshold must be a float or 'adaptive'")
+        if class_threshold != 'adaptive' and not (
+                isinstance(class_threshold, (int, float))
+                and 0 <= class_threshold <= 1):
+            raise ValueError("class_threshold must lie in [0, 1] or be "
+                             f"'adaptive', got {class_threshold!r}")
+        if not 0 <= cam_threshold <= 1:
+            raise ValueError(
+                f'cam_threshold must lie in [0, 1], got {cam_threshold}')
+        if box_offset < 0:
+            raise ValueError(f'box_offset must be >= 0, got {box_offset}')
+        if adaptive_bound <= 0:
+            raise ValueError(
+                f'adaptive_bound must be > 0, got {adaptive_bound}')
+        if any(epoch < 0 for epoch in update_epochs) or record_boxes < 0:
+            raise ValueError('update_epochs and record_boxes must be >= 0, '
+                             f'got {update_epochs} and {record_boxes}')
+        check_pass_arguments(
+            num_workers,
+            view_size=view_size,
+            crop_size=crop_size,
+            size_divisor=size_divisor,
+            batch_size=batch_size,
+            adaptive_samples=adaptive_samples)
         self.teacher = teacher
         self.update_epochs = tuple(update_epochs)
         self.class_threshold = class_threshold

@@ -6,7 +6,8 @@ from mmpretrain.registry import HOOKS, MODELS
 from ccd_mm.core.aggregate import cdul_global_local
 from ccd_mm.core.gradient_alignment import labels_to_latent
 from ccd_mm.datasets.transforms import LATENT_LOGITS_FIELD
-from ccd_mm.labeling import label_global_views, label_grid_snippets
+from ccd_mm.labeling import (check_pass_arguments, label_global_views,
+                             label_grid_snippets)
 from ..pseudo_label_dataset_lookup import find_pseudo_label_dataset
 from .clip_initial_label_hook import (CLIPInitialLabelHook,
                                       report_undecodable_images)
@@ -80,6 +81,10 @@ class CDULInitialLabelHook(CLIPInitialLabelHook):
             raise ValueError(f'grid must be >= 1, got {grid}')
         if not 0 <= lam <= 1:
             raise ValueError(f'lam must lie in [0, 1], got {lam}')
+        if not 0 <= zeta <= 1:
+            raise ValueError(f'zeta must lie in [0, 1], got {zeta}')
+        check_pass_arguments(
+            num_workers, snippet_size=snippet_size, size_divisor=size_divisor)
         self.snippet_size = snippet_size
         self.grid = grid
         self.zeta = zeta

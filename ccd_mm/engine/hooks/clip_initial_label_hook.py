@@ -6,11 +6,13 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 from mmpretrain.registry import HOOKS, MODELS
+from mmpretrain.utils import get_ori_model
 
-from ccd_mm.labeling import label_global_views
+from ccd_mm.labeling import check_pass_arguments, label_global_views
 from ccd_mm.labeling.label_cache import (initial_label_fields,
                                          label_provenance, read_cached_scores)
 from ..pseudo_label_dataset_lookup import find_pseudo_label_dataset
+from ..run_setup_checks import check_classifier_classes, warn_of_earlier_run
 from ..run_teacher import run_teacher
 
 TABLE_CHECKPOINT_KEY = 'pseudo_label_table'
@@ -52,6 +54,11 @@ class CLIPInitialLabelHook(Hook):
     those that cannot be decoded are named in the log and in
     ``undecodable_images.txt`` in the work dir, and never served.
 
+    Before the pass it checks what would fail only after it: the
+    classifier's head must predict the split's number of classes. A run
+    that starts afresh in a work dir holding another run's checkpoints or
+    CAM records warns and names them.
+
     The table is saved in every checkpoint and restored on resume (or
     ``load_from`` of a checkpoint of the same image list), so the teacher
     does not run again.
@@ -88,6 +95,8 @@ class CLIPInitialLabelHook(Hook):
                  label_cache: Optional[str] = None):
         if entropy_threshold < 0:
             raise ValueError('entropy_threshold must be >= 0')
+        check_pass_arguments(
+            num_workers, view_size=view_size, batch_size=batch_size)
         self.teacher = teacher
         self.view_size = view_size
         self.entropy_threshold = entropy_threshold
@@ -105,7 +114,11 @@ class CLIPInitialLabelHook(Hook):
         self._saved_table = checkpoint.get(TABLE_CHECKPOINT_KEY)
 
     def before_train(self, runner: Runner) -> None:
-        table = find_pseudo_label_dataset(runner).label_table
+        dataset = find_pseudo_label_dataset(runner)
+        check_classifier_classes(get_ori_model(runner.model), dataset)
+        if runner.iter == 0:  # not resumed
+            warn_of_earlier_run(runner)
+        table = dataset.label_table
         if self._saved_table is not None:
             try:
                 table.load_state_dict(self._saved_table)

@@ -7,7 +7,7 @@ from mmpretrain.utils import get_ori_model
 from ccd_mm.core.gradient_alignment import (alignment_psi,
                                             gradient_alignment_step)
 from ccd_mm.datasets.transforms import LATENT_LOGITS_FIELD
-from ccd_mm.labeling import classifier_scores
+from ccd_mm.labeling import check_pass_arguments, classifier_scores
 from ..eval_mode import eval_mode
 from ..pseudo_label_dataset_lookup import find_pseudo_label_dataset
 from .cdul_initial_label_hook import INITIAL_LABELS_FIELD
@@ -72,6 +72,11 @@ class GradientAlignmentHook(Hook):
                  num_workers: int = 2):
         if interval < 1:
             raise ValueError(f'interval must be >= 1, got {interval}')
+        if warmup_epochs < 0:
+            raise ValueError(
+                f'warmup_epochs must be >= 0, got {warmup_epochs}')
+        check_pass_arguments(
+            num_workers, view_size=view_size, batch_size=batch_size)
         psi_peak = float(alignment_psi(torch.tensor(0.5), c1, sigma, c2))
         if gradient_wrt == 'label' and psi_peak > 1:
             raise ValueError(
