@@ -93,12 +93,14 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = merge_args(Config.fromfile(args.config), args)
     prepare_cpu_distributed(cfg)
+    # Read first: a file that is no checkpoint fails before the datasets
+    # and the model are built.
+    checkpoint = CheckpointLoader.load_checkpoint(
+        args.checkpoint, map_location='cpu')
     if 'runner_type' in cfg:
         runner = RUNNERS.build(cfg)
     else:
         runner = Runner.from_cfg(cfg)
-    checkpoint = CheckpointLoader.load_checkpoint(
-        args.checkpoint, map_location='cpu')
     load_classifier_weights(
         get_ori_model(runner.model), checkpoint, args.checkpoint)
 

@@ -26,7 +26,6 @@ def tool_arguments(tool, run, checkpoint, out_dir):
     """The command line of ``tool`` reading ``checkpoint``."""
     return dict(
         test=[run.config, checkpoint, '--work-dir', out_dir],
-        train=[run.config, '--work-dir', out_dir, '--resume', checkpoint],
         infer=[checkpoint, one_test_image(run)],
         eval_pseudo_labels=[
             run.config, checkpoint, '--out', f'{out_dir}/report.json'
@@ -35,15 +34,12 @@ def tool_arguments(tool, run, checkpoint, out_dir):
     )[tool]
 
 
-# A bare pickle with the tools that build no runner: the loader is the same.
-@pytest.mark.parametrize('tool, file_format', [('test', 'zip'),
-                                               ('train', 'zip'),
-                                               ('infer', 'zip'),
-                                               ('infer', 'plain'),
-                                               ('eval_pseudo_labels', 'zip'),
-                                               ('eval_pseudo_labels', 'plain'),
-                                               ('visualize', 'zip'),
-                                               ('visualize', 'plain')])
+# tools/train.py --resume PATH hands PATH to the runner (test_checkpoint_
+# loaders.py: test_resume_through_train_tool), whose resume and load_from
+# refuse such a file (test_load_from_and_resume_refuse_code).
+@pytest.mark.parametrize('tool',
+                         ['test', 'infer', 'eval_pseudo_labels', 'visualize'])
+@pytest.mark.parametrize('file_format', ['zip', 'plain'])
 def test_code_running_checkpoint_runs_no_code(run, tmp_path, tool,
                                               file_format):
     marker = tmp_path / 'code_ran'
@@ -80,14 +76,14 @@ def test_checkpoint_of_another_head_is_refused(run, tmp_path, tool):
     assert f'head.cam_conv.weight {shape} in the file, (12, ' in message
 
 
-@pytest.mark.parametrize('tool', ['test', 'infer'])
-def test_clip_weight_file_is_refused(run, tmp_path, tool, tiny_clip_resnet):
+def test_clip_weight_file_is_refused(run, tiny_clip_resnet):
+    # infer.py makes the check of tools/test.py; a weight file stores no
+    # config.
     clip_weights = tiny_clip_resnet['pretrained']
-    arguments = tool_arguments(tool, run, clip_weights, str(tmp_path / 'out'))
-    if tool == 'infer':  # a weight file stores no config
-        arguments += ['--config', run.config]
     with pytest.raises(CheckpointMismatchError) as error:
-        load_tool(tool).main(arguments)
+        load_tool('infer').main(
+            [clip_weights,
+             one_test_image(run), '--config', run.config])
     message = str(error.value)
     assert message.startswith(f'{clip_weights} is not a checkpoint of this')
     assert 'missing from the file: backbone.conv1.weight' in message

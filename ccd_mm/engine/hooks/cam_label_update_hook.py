@@ -41,9 +41,9 @@ class CAMLabelUpdateHook(Hook):
             update runs. Paper: (2,), after E_w = 2 warm-up epochs; the
             released script's ``inf_num`` repeats it. Defaults to (2,).
         class_threshold (float | str): t in [0, 1], the sigmoid score a class
-            needs to get a crop; 'adaptive' calibrates it like the released script
-            (mean number of classes per image in (bound, bound + 2) on
-            ``adaptive_samples`` random images). Paper 0.5.
+            needs to get a crop; 'adaptive' calibrates it like the released
+            script (mean number of classes per image in (bound, bound + 2)
+            on ``adaptive_samples`` random images). Paper 0.5.
         adaptive_bound (float): The bound of the adaptive threshold.
             Defaults to 4.
         adaptive_samples (int): Images used to calibrate it. Defaults to 100.
