@@ -22,10 +22,9 @@ from mmengine.config import Config, DictAction
 
 # Importing ccd_mm registers its components in mmpretrain's registries.
 import ccd_mm  # noqa: F401
-from ccd_mm.evaluation import (format_report, load_pseudo_labels,
-                               pseudo_label_report, pseudo_label_stages,
-                               train_ground_truth)
 from ccd_mm.engine import build_pseudo_label_dataset
+from ccd_mm.evaluation import (format_report, load_pseudo_labels,
+                               pseudo_label_report, train_ground_truth)
 
 
 def parse_args(argv=None):
@@ -61,7 +60,7 @@ def main(argv=None):
         cfg.merge_from_dict(args.cfg_options)
     dataset = build_pseudo_label_dataset(cfg)
     table, source = load_pseudo_labels(args.file, dataset)
-    stages = pseudo_label_stages(table, dataset.target_transform)
+    stages = dataset.target_transform.label_stages(table)
     print(f'Pseudo-labels from {source}. Reading the ground truth of the '
           'training split: only this report does, never training.')
     report = pseudo_label_report(stages, train_ground_truth(dataset),

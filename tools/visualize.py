@@ -26,8 +26,8 @@ from PIL import Image
 
 # Importing ccd_mm registers its components in mmpretrain's registries.
 import ccd_mm  # noqa: F401
-from ccd_mm.evaluation import load_pseudo_labels, pseudo_label_stages
 from ccd_mm.engine import build_pseudo_label_dataset
+from ccd_mm.evaluation import load_pseudo_labels
 from ccd_mm.visualization import (draw_cam_boxes, plot_class_bias,
                                   plot_label_histograms)
 
@@ -81,7 +81,7 @@ def draw_labels(args):
         cfg.merge_from_dict(args.cfg_options)
     dataset = build_pseudo_label_dataset(cfg)
     table, _ = load_pseudo_labels(args.file, dataset)
-    stages = pseudo_label_stages(table, dataset.target_transform)
+    stages = dataset.target_transform.label_stages(table)
     bias_file = osp.join(args.out_dir, 'class_bias.png')
     plot_class_bias(table.bias, dataset.metainfo['classes'], bias_file)
     histogram_file = osp.join(args.out_dir, 'label_histogram.png')

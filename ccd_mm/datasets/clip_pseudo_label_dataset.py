@@ -6,7 +6,7 @@ from mmengine.dataset import BaseDataset, force_full_init
 from mmpretrain.registry import DATASETS, TRANSFORMS
 
 from .image_decoder import ImageDecoder
-from .pseudo_label_table import PseudoLabelTable, image_list_digest
+from .pseudo_label_table import PseudoLabelTable
 
 # Annotation keys of the wrapped split that must never reach the loss.
 GROUND_TRUTH_KEYS = ('gt_label', 'gt_score', 'gt_label_difficult', 'gt_bboxes')
@@ -31,7 +31,10 @@ class CLIPPseudoLabelDataset:
     (after a label update), one key per extra table field, and ``gt_score``.
 
     A target transform is a registered transform that sets ``gt_score``
-    from those keys and also implements ``batch_targets(table) -> (N, C)``.
+    from those keys and also implements ``batch_targets(table) -> (N, C)``
+    and ``label_stages(table) -> {stage: (N, C)}``; the further table
+    fields its method needs are its ``table_fields``, which the table is
+    created with.
 
     Args:
         dataset (BaseDataset | dict): The training split to label. Its
@@ -45,8 +48,9 @@ class CLIPPseudoLabelDataset:
         target_transform (dict): Turns the table's scores into the
             target. Defaults to ``dict(type='DebiasPseudoLabel')`` (paper
             values).
-        extra_table_fields (Sequence[str]): further (N, C) fields of the
-            table (e.g. CDUL's latent label logits). Defaults to ().
+        extra_table_fields (Sequence[str]): (N, C) fields of the table
+            beyond those of the target transform, for hooks of one's own.
+            Defaults to ().
         lazy_init (bool): Defer :meth:`full_init`. Defaults to False.
 
     Notes:
@@ -81,7 +85,9 @@ class CLIPPseudoLabelDataset:
         self.prompt_templates = tuple(prompt_templates)
         self.target_transform = TRANSFORMS.build(
             target_transform or dict(type='DebiasPseudoLabel'))
-        self.extra_table_fields = tuple(extra_table_fields)
+        declared = tuple(getattr(self.target_transform, 'table_fields', ()))
+        self.extra_table_fields = declared + tuple(
+            name for name in extra_table_fields if name not in declared)
         self._metainfo = self.dataset.metainfo
         self.label_table: Optional[PseudoLabelTable] = None
         self._fully_initialized = False
@@ -106,9 +112,9 @@ class CLIPPseudoLabelDataset:
         if self._fully_initialized:
             return
         self.dataset.full_init()
-        self.label_table = PseudoLabelTable(
-            len(self.dataset), len(self._metainfo['classes']),
-            image_list_digest(self.image_paths()), self.extra_table_fields)
+        self.label_table = PseudoLabelTable(self.image_paths(),
+                                            len(self._metainfo['classes']),
+                                            self.extra_table_fields)
         self._fully_initialized = True
 
     def image_paths(self) -> List[str]:

@@ -1,6 +1,8 @@
-"""The per-image record of what the teacher said, shared by every worker."""
+"""The per-image record of what the teacher said, shared by every worker,
+and its place in a checkpoint."""
 import hashlib
-from typing import Dict, Sequence
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 
@@ -15,6 +17,24 @@ def image_list_digest(img_paths: Sequence[str]) -> str:
     return digest.hexdigest()[:16]
 
 
+def split_image_root(img_paths: Sequence[str]) -> Tuple[str, List[str]]:
+    """(the deepest folder holding every image, each path relative to it).
+
+    Two image lists that differ only in where their data directory lies
+    have the same relative paths.
+    """
+    paths = [osp.normpath(str(path)) for path in img_paths]
+    if not paths:
+        return '', []
+    root = osp.commonpath([osp.dirname(path) or '.' for path in paths])
+    return root, [osp.relpath(path, root) for path in paths]
+
+
+class TableMismatchError(ValueError):
+    """A saved pseudo-label table that does not belong to this run: another
+    image list, other fields or other shapes."""
+
+
 class PseudoLabelTable:
     """Teacher scores of every training image, kept in shared memory.
 
@@ -25,7 +45,7 @@ class PseudoLabelTable:
     updated in place, so a label update in the main process is what every
     worker reads at its next sample.
 
-    Fields (N images, C classes):
+    Fields every table has (N images, C classes):
 
     - ``global_scores`` (N, C): teacher probabilities of the global view
       (CCD Eq. 1-2), raw, before debias.
@@ -36,33 +56,44 @@ class PseudoLabelTable:
     - ``valid`` (N,): the image decoded; undecodable images are never served.
     - ``labeled`` / ``update_epoch`` (scalars): whether the initial labeling
       ran, and the epoch of the last CAM label update (-1 = none).
-    - any ``extra_fields`` (N, C), e.g. CDUL's latent label logits.
+
+    A method whose labels need more, e.g. CDUL's latent label logits, names
+    further (N, C) fields in its target transform's ``table_fields``; the
+    dataset wrapper creates them.
+
+    The table travels in every checkpoint under :attr:`checkpoint_key`
+    (:meth:`save_to`, :meth:`saved_state`), with the image list it was made
+    for, so a resumed run restores it instead of labeling again.
 
     Args:
-        num_images (int): N.
+        img_paths (Sequence[str]): the images, in dataset order (N of them).
         num_classes (int): C.
-        digest (str): :func:`image_list_digest` of the dataset's images, stored
-            with the state so a checkpoint of another dataset is not restored.
         extra_fields (Sequence[str]): names of further (N, C) float fields.
             Defaults to ().
     """
 
+    checkpoint_key = 'pseudo_label_table'
+    common_fields = ('global_scores', 'local_scores', 'bias', 'confident',
+                     'valid', 'labeled', 'update_epoch')
+
     def __init__(self,
-                 num_images: int,
+                 img_paths: Sequence[str],
                  num_classes: int,
-                 digest: str,
                  extra_fields: Sequence[str] = ()):
-        self.digest = digest
-        shape = (num_images, num_classes)
+        self.digest = image_list_digest(img_paths)
+        self.image_root, self.relative_paths = split_image_root(img_paths)
+        shape = (len(img_paths), num_classes)
         self.fields: Dict[str, torch.Tensor] = dict(
             global_scores=torch.zeros(shape),
             local_scores=torch.zeros(shape),
             bias=torch.ones(num_classes),
-            confident=torch.zeros(num_images, dtype=torch.bool),
-            valid=torch.ones(num_images, dtype=torch.bool),
+            confident=torch.zeros(len(img_paths), dtype=torch.bool),
+            valid=torch.ones(len(img_paths), dtype=torch.bool),
             labeled=torch.zeros((), dtype=torch.bool),
             update_epoch=torch.full((), -1, dtype=torch.long))
         for name in extra_fields:
+            if name in self.fields:
+                raise ValueError(f'{name!r} is a field every table has')
             self.fields[name] = torch.zeros(shape)
         for tensor in self.fields.values():
             tensor.share_memory_()
@@ -81,30 +112,96 @@ class PseudoLabelTable:
     def num_classes(self) -> int:
         return self.fields['global_scores'].shape[1]
 
+    @property
+    def extra_fields(self) -> List[str]:
+        """The fields beyond those every table has."""
+        return [name for name in self.fields if name not in self.common_fields]
+
     def write(self, name: str, value: torch.Tensor) -> None:
         """Overwrite a field in place (workers keep reading the same
         memory)."""
         self.fields[name].copy_(value)
 
     def state_dict(self) -> dict:
-        return dict(digest=self.digest,
-                    fields={k: v.clone() for k, v in self.fields.items()})
+        return dict(
+            digest=self.digest,
+            image_root=self.image_root,
+            relative_paths=list(self.relative_paths),
+            fields={
+                k: v.clone()
+                for k, v in self.fields.items()
+            })
+
+    def moved_root(self, state: dict) -> Optional[str]:
+        """The folder a saved table's images were in, when this table has
+        the same images under another folder; else None."""
+        if state['digest'] == self.digest:
+            return None
+        if state.get('relative_paths') == self.relative_paths:
+            return state['image_root']
+        return None
+
+    def check_image_list(self, state: dict) -> None:
+        """Raise :class:`TableMismatchError` saying how a saved table's
+        images differ from this table's, unless they are the same up to
+        the folder that holds them."""
+        if state['digest'] == self.digest or self.moved_root(state):
+            return
+        saved = state.get('relative_paths')
+        if saved is None:
+            raise TableMismatchError(
+                'the saved pseudo-label table belongs to another image list '
+                f'(digest {state["digest"]}, this run {self.digest}; the '
+                'checkpoint does not list its images)')
+        here = f'{len(self.relative_paths)} images under {self.image_root}'
+        there = f'{len(saved)} images under {state["image_root"]}'
+        first = next(
+            (index
+             for index, (old,
+                         new) in enumerate(zip(saved, self.relative_paths))
+             if old != new), None)
+        if first is not None:
+            detail = (f'image {first} is {saved[first]} there, '
+                      f'{self.relative_paths[first]} here')
+        else:
+            detail = 'one list continues the other'
+        raise TableMismatchError(
+            'the saved pseudo-label table belongs to another image list: '
+            f'{there} there, {here} here; {detail}')
 
     def load_state_dict(self, state: dict) -> None:
         """Copy a saved state in place.
 
+        A state saved for the same images under another folder (the data
+        directory moved) is restored; :meth:`moved_root` tells.
+
         Raises:
-            ValueError: if the state belongs to another image list or its
-                fields do not match this table's.
+            TableMismatchError: if the state belongs to another image list
+                or its fields do not match this table's.
         """
-        if state['digest'] != self.digest:
-            raise ValueError(
-                'the saved pseudo-label table belongs to another image list '
-                f'(digest {state["digest"]} != {self.digest})')
+        self.check_image_list(state)
         saved = state['fields']
         if set(saved) != set(self.fields) or any(
                 saved[k].shape != v.shape for k, v in self.fields.items()):
-            raise ValueError('the saved pseudo-label table has other fields '
-                             'or shapes than this run')
+            raise TableMismatchError(
+                'the saved pseudo-label table has other fields or shapes '
+                f'than this run: {_describe(saved)} there, '
+                f'{_describe(self.fields)} here')
         for name, value in saved.items():
             self.write(name, value)
+
+    def save_to(self, checkpoint: dict) -> None:
+        """Put the table's state into a checkpoint."""
+        checkpoint[self.checkpoint_key] = self.state_dict()
+
+    @classmethod
+    def saved_state(cls, checkpoint) -> Optional[dict]:
+        """The table state in a checkpoint, or None if it holds none."""
+        if not isinstance(checkpoint, dict):
+            return None
+        return checkpoint.get(cls.checkpoint_key)
+
+
+def _describe(fields: Dict[str, torch.Tensor]) -> str:
+    return ', '.join(f'{name} {tuple(value.shape)}'
+                     for name, value in sorted(fields.items()))

@@ -5,11 +5,12 @@ from .crop_oracle import crop_oracle_probs, grown_boxes, load_split
 from .paired_difference import paired_difference, student_t_quantile
 from .pseudo_label_report import (format_report, pseudo_label_report,
                                   train_ground_truth)
-from .pseudo_label_source import load_pseudo_labels, pseudo_label_stages
+from .pseudo_label_source import load_pseudo_labels
 from .pseudo_label_statistics import pseudo_label_statistics
 
 __all__ = [
     'cam_box_recall', 'crop_oracle_probs', 'grown_boxes', 'load_split',
-    'paired_difference', 'student_t_quantile', 'format_report', 'pseudo_label_report', 'train_ground_truth',
-    'load_pseudo_labels', 'pseudo_label_stages', 'pseudo_label_statistics'
+    'paired_difference', 'student_t_quantile', 'format_report',
+    'pseudo_label_report', 'train_ground_truth', 'load_pseudo_labels',
+    'pseudo_label_statistics'
 ]

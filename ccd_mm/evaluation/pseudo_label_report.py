@@ -63,7 +63,7 @@ def pseudo_label_report(stages: Dict[str, Tensor],
 
     Args:
         stages (dict): name -> (N, C) labels, e.g. from
-            :func:`~ccd_mm.evaluation.pseudo_label_stages`.
+            the target transform's ``label_stages``.
         ground_truth (Tensor): (N, C) from :func:`train_ground_truth`.
         bias (Tensor): (C,) the class bias b (CCD 3.3).
         valid (Tensor): (N,) bool, images that decoded; the others have no

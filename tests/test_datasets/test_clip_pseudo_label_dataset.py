@@ -2,11 +2,11 @@ import os
 
 import pytest
 import torch
+from mmengine.dataset import pseudo_collate
 from torch.utils.data import DataLoader
 
 from ccd_mm.datasets import CLIPPseudoLabelDataset, PseudoLabelTable
 from ccd_mm.datasets.shapesml_generator import generate_shapesml
-from mmengine.dataset import pseudo_collate
 
 
 @pytest.fixture(scope='module')
@@ -98,17 +98,28 @@ def test_undecodable_images_are_not_served(shapes_root):
     assert dataset[7]['data_samples'].sample_idx == 0  # wraps around
 
 
-def test_table_state_round_trip_and_digest_check(shapes_root):
+def test_table_state_round_trip(shapes_root):
     dataset = make_wrapper(shapes_root)
     fill(dataset.label_table, seed=1)
     state = dataset.label_table.state_dict()
     other = make_wrapper(shapes_root)
     other.label_table.load_state_dict(state)
-    assert torch.equal(other.label_table.global_scores,
-                       dataset.label_table.global_scores)
-    state['digest'] = 'another-dataset'
-    with pytest.raises(ValueError, match='another image list'):
-        other.label_table.load_state_dict(state)
+    for name, value in dataset.label_table.fields.items():
+        assert torch.equal(other.label_table.fields[name], value), name
+
+
+def test_target_transform_declares_its_table_fields(shapes_root):
+    ccd = make_wrapper(shapes_root)
+    assert ccd.label_table.extra_fields == []
+    cdul = make_wrapper(
+        shapes_root,
+        target_transform=dict(type='LatentPseudoLabel'),
+        extra_table_fields=('latent_logits', 'my_hook_field'))
+    assert cdul.label_table.extra_fields == [
+        'initial_labels', 'latent_logits', 'my_hook_field'
+    ]
+    table = cdul.label_table
+    assert table.my_hook_field.shape == (table.num_images, table.num_classes)
 
 
 def test_class_prompts_must_match_classes(shapes_root):

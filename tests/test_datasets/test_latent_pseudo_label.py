@@ -21,8 +21,7 @@ def cdul_dataset(tmp_path_factory):
             data_root=str(root),
             split='train',
             pipeline=[dict(type='PackInputs')]),
-        target_transform=dict(type='LatentPseudoLabel'),
-        extra_table_fields=('initial_labels', 'latent_logits'))
+        target_transform=dict(type='LatentPseudoLabel'))
     dataset.label_table.labeled.fill_(True)
     return dataset
 

@@ -2,6 +2,8 @@
 switch, label-free selection, resume, and ground-truth isolation."""
 import json
 import os
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,10 +11,11 @@ import torch
 from mmengine.runner import Runner
 
 from ccd_mm.core import binarize_saturated
+from ccd_mm.datasets import PseudoLabelTable
+from ccd_mm.datasets.shapesml_generator import generate_shapesml
 from ccd_mm.engine.hooks import clip_initial_label_hook
-from ccd_mm.engine.hooks.clip_initial_label_hook import TABLE_CHECKPOINT_KEY
 from ccd_mm.engine.hooks.label_free_checkpoint_hook import pseudo_label_map
-from .ccd_shapes_run import ccd_shapes_config, load, make_shapes_root
+from .ccd_shapes_run import SIZE, ccd_shapes_config, load, make_shapes_root
 
 
 def train(cfg):
@@ -25,8 +28,8 @@ def train(cfg):
 def finished_run(tmp_path_factory, tiny_clip_resnet):
     root = tmp_path_factory.mktemp('run')
     data_root = make_shapes_root(root / 'data')
-    return train(ccd_shapes_config(data_root, tiny_clip_resnet,
-                                   str(root / 'work')))
+    return train(
+        ccd_shapes_config(data_root, tiny_clip_resnet, str(root / 'work')))
 
 
 def test_run_updates_labels_and_writes_both_checkpoints(finished_run):
@@ -44,10 +47,10 @@ def test_run_updates_labels_and_writes_both_checkpoints(finished_run):
     assert len(selection['history']) == selection['selected_epoch']
     # the table travels with every checkpoint, once
     final = load(os.path.join(work_dir, 'epoch_4.pth'))
-    assert torch.equal(final[TABLE_CHECKPOINT_KEY]['fields']['local_scores'],
-                       table.local_scores)
-    record = json.load(
-        open(os.path.join(work_dir, 'cam_boxes_epoch_3.json')))
+    assert torch.equal(
+        final[PseudoLabelTable.checkpoint_key]['fields']['local_scores'],
+        table.local_scores)
+    record = json.load(open(os.path.join(work_dir, 'cam_boxes_epoch_3.json')))
     assert len(record['records']) == 3
     # every image's proposals, for box-quality reports; the first ones are
     # those of the records
@@ -81,14 +84,14 @@ def test_run_updates_labels_and_writes_both_checkpoints(finished_run):
 def test_resume_after_update_restores_table_and_weights(
         tmp_path, tiny_clip_resnet, finished_run, monkeypatch):
     data_root = finished_run.train_dataloader.dataset.dataset.data_root
-    cfg = ccd_shapes_config(data_root, tiny_clip_resnet,
-                            str(tmp_path / 'work'), max_epochs=3)
+    cfg = ccd_shapes_config(
+        data_root, tiny_clip_resnet, str(tmp_path / 'work'), max_epochs=3)
     train(cfg)  # "killed" after the update epoch
     # A resumed run must not run the teacher again.
     monkeypatch.setattr(clip_initial_label_hook, 'label_global_views',
                         lambda *args, **kwargs: pytest.fail('teacher re-run'))
-    cfg = ccd_shapes_config(data_root, tiny_clip_resnet,
-                            str(tmp_path / 'work'), max_epochs=4)
+    cfg = ccd_shapes_config(
+        data_root, tiny_clip_resnet, str(tmp_path / 'work'), max_epochs=4)
     cfg.resume = True
     cfg.load_from = str(tmp_path / 'work/epoch_3.pth')
     resumed = train(cfg)
@@ -96,28 +99,80 @@ def test_resume_after_update_restores_table_and_weights(
     reference = finished_run.train_dataloader.dataset.label_table
     assert int(table.update_epoch) == 2
     assert torch.equal(table.local_scores, reference.local_scores)
-    for (name, weight), (_, expected) in zip(
-            resumed.model.state_dict().items(),
-            finished_run.model.state_dict().items()):
+    for (name,
+         weight), (_,
+                   expected) in zip(resumed.model.state_dict().items(),
+                                    finished_run.model.state_dict().items()):
         assert torch.allclose(weight, expected, atol=1e-6), name
 
 
-def test_train_ground_truth_does_not_reach_training(tmp_path,
-                                                    tiny_clip_resnet,
+def test_resume_after_the_data_directory_moved(tmp_path, tiny_clip_resnet,
+                                               finished_run, monkeypatch):
+    """The same images under another folder: the table is restored (the log
+    says from where) and the run ends as the uninterrupted one."""
+    data_root = finished_run.train_dataloader.dataset.dataset.data_root
+    moved_root = shutil.copytree(data_root, tmp_path / 'moved')
+    monkeypatch.setattr(clip_initial_label_hook, 'label_global_views',
+                        lambda *args, **kwargs: pytest.fail('teacher re-run'))
+    cfg = ccd_shapes_config(
+        str(moved_root), tiny_clip_resnet, str(tmp_path / 'work'))
+    cfg.resume = True
+    cfg.load_from = os.path.join(finished_run.work_dir, 'epoch_3.pth')
+    cfg.log_level = 'INFO'
+    resumed = train(cfg)
+    table = resumed.train_dataloader.dataset.label_table
+    reference = finished_run.train_dataloader.dataset.label_table
+    for name, value in reference.fields.items():
+        assert torch.equal(table.fields[name], value), name
+    log = (Path(resumed.log_dir) / f'{resumed.timestamp}.log').read_text()
+    assert (f'its images were under {reference.image_root}, now under '
+            f'{table.image_root}') in log
+    for (name,
+         weight), (_,
+                   expected) in zip(resumed.model.state_dict().items(),
+                                    finished_run.model.state_dict().items()):
+        assert torch.allclose(weight, expected, atol=1e-6), name
+
+
+def test_resume_on_another_image_list_stops(tmp_path, tiny_clip_resnet,
+                                            finished_run):
+    """Labeling again would skip the update epoch that is past: the run
+    stops before training, saying what differs and how to go on."""
+    data_root = tmp_path / 'data'
+    generate_shapesml(
+        str(data_root), seed=0, num_train=15, num_test=12, image_size=SIZE)
+    cfg = ccd_shapes_config(
+        str(data_root), tiny_clip_resnet, str(tmp_path / 'work'))
+    cfg.resume = True
+    cfg.load_from = os.path.join(finished_run.work_dir, 'epoch_3.pth')
+    with pytest.raises(RuntimeError) as error:
+        train(cfg)
+    message = str(error.value)
+    assert 'Cannot resume at iteration 12' in message
+    assert '16 images under' in message and '15 images under' in message
+    assert 'load_from' in message
+    assert not os.path.exists(tmp_path / 'work' / 'epoch_4.pth')
+
+
+def test_train_ground_truth_does_not_reach_training(tmp_path, tiny_clip_resnet,
                                                     finished_run):
     """Shuffling the train split's labels changes nothing: teacher labels,
     bias, updated labels, losses, weights and the selected checkpoint are
     bit-identical."""
     data_root = make_shapes_root(tmp_path / 'data', permute_train_labels=True)
-    runner = train(ccd_shapes_config(data_root, tiny_clip_resnet,
-                                     str(tmp_path / 'work')))
+    runner = train(
+        ccd_shapes_config(data_root, tiny_clip_resnet, str(tmp_path / 'work')))
     reference = finished_run
     table = runner.train_dataloader.dataset.label_table
     expected = reference.train_dataloader.dataset.label_table
-    gt = [runner.train_dataloader.dataset.dataset.get_data_info(i)['gt_label']
-          for i in range(3)]
-    gt_ref = [reference.train_dataloader.dataset.dataset.get_data_info(i)
-              ['gt_label'] for i in range(3)]
+    gt = [
+        runner.train_dataloader.dataset.dataset.get_data_info(i)['gt_label']
+        for i in range(3)
+    ]
+    gt_ref = [
+        reference.train_dataloader.dataset.dataset.get_data_info(i)['gt_label']
+        for i in range(3)
+    ]
     assert gt != gt_ref  # the fixture did change the ground truth
     for name in ('global_scores', 'bias', 'confident', 'local_scores'):
         assert torch.equal(table.fields[name], expected.fields[name]), name

@@ -11,10 +11,9 @@ from mmengine.runner import Runner
 
 from ccd_mm.core import (cdul_global_local, gradient_alignment_step,
                          labels_to_latent)
-from ccd_mm.datasets import CLIPPseudoLabelDataset
+from ccd_mm.datasets import CLIPPseudoLabelDataset, PseudoLabelTable
 from ccd_mm.engine.hooks import (CDULInitialLabelHook, GradientAlignmentHook,
                                  cdul_initial_label_hook)
-from ccd_mm.engine.hooks.clip_initial_label_hook import TABLE_CHECKPOINT_KEY
 from ccd_mm.labeling import classifier_scores, label_grid_snippets
 from ccd_mm.teachers import CLIPTeacher
 from .ccd_shapes_run import SIZE, load, make_shapes_root
@@ -72,7 +71,7 @@ def test_run_steps_latent_labels_and_checkpoints_them(finished_run):
     steps = runner.message_hub.get_scalar('train/label_drift').data[0]
     assert len(steps) == 4 - WARMUP_EPOCHS
     final = load(os.path.join(runner.work_dir, 'epoch_4.pth'))
-    saved = final[TABLE_CHECKPOINT_KEY]['fields']
+    saved = final[PseudoLabelTable.checkpoint_key]['fields']
     assert torch.equal(saved['latent_logits'], table.latent_logits)
     assert torch.equal(saved['initial_labels'], table.initial_labels)
 
@@ -118,7 +117,7 @@ def test_resume_restores_stepped_latent_labels(tmp_path, tiny_clip_resnet,
                                                finished_run, monkeypatch):
     reference = finished_run
     checkpoint = os.path.join(reference.work_dir, 'epoch_3.pth')
-    saved = load(checkpoint)[TABLE_CHECKPOINT_KEY]['fields']
+    saved = load(checkpoint)[PseudoLabelTable.checkpoint_key]['fields']
     # epoch 3's checkpoint holds labels after the first step
     assert not torch.allclose(saved['latent_logits'],
                               labels_to_latent(saved['initial_labels']))

@@ -18,11 +18,8 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 from mmpretrain.registry import HOOKS
 
-from ccd_mm.datasets.pseudo_label_table import (PseudoLabelTable,
-                                                image_list_digest)
-from ccd_mm.engine.hooks.clip_initial_label_hook import TABLE_CHECKPOINT_KEY
-from ccd_mm.engine.pseudo_label_dataset_lookup import \
-    find_pseudo_label_dataset
+from ccd_mm.datasets import PseudoLabelTable
+from ccd_mm.engine.pseudo_label_dataset_lookup import find_pseudo_label_dataset
 from ccd_mm.labeling.sharded_pass import gather_rows
 from .ccd_shapes_run import ccd_shapes_config, load, make_shapes_root
 
@@ -48,8 +45,8 @@ def free_port() -> int:
 
 
 def distributed_config(data_root, teacher, work_dir):
-    cfg = ccd_shapes_config(data_root, teacher, work_dir,
-                            max_epochs=MAX_EPOCHS)
+    cfg = ccd_shapes_config(
+        data_root, teacher, work_dir, max_epochs=MAX_EPOCHS)
     # The update runs at the start of epoch 0, on the initial classifier:
     # a 1- and a 2-process run train on different batches, so only then do
     # both label with the same classifier and must give the same table.
@@ -74,13 +71,22 @@ def runs(tmp_path_factory, tiny_clip_resnet):
     config_file = root / 'ccd_shapes_distributed.py'
     distributed_config(data_root, tiny_clip_resnet,
                        str(sharded_dir)).dump(str(config_file))
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=os.pathsep.join(
-        [str(REPO)] + [p for p in [os.environ.get('PYTHONPATH')] if p]))
-    result = subprocess.run(
-        [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
-         f'--master_port={free_port()}', str(REPO / 'tools/train.py'),
-         str(config_file), '--launcher', 'pytorch'],
-        cwd=str(REPO), env=env, capture_output=True, text=True, timeout=300)
+    env = dict(
+        os.environ,
+        OMP_NUM_THREADS='1',
+        PYTHONPATH=os.pathsep.join(
+            [str(REPO)] + [p for p in [os.environ.get('PYTHONPATH')] if p]))
+    result = subprocess.run([
+        sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
+        f'--master_port={free_port()}',
+        str(REPO / 'tools/train.py'),
+        str(config_file), '--launcher', 'pytorch'
+    ],
+                            cwd=str(REPO),
+                            env=env,
+                            capture_output=True,
+                            text=True,
+                            timeout=300)
     assert result.returncode == 0, result.stderr[-4000:]
     return single_dir, sharded_dir
 
@@ -102,8 +108,8 @@ def test_two_ranks_label_like_one(runs):
         assert torch.equal(sharded[name], single[name]), name
     # the CAM update (CCD 3.2) found crops and agrees across world sizes
     assert sharded['local_scores'].sum() > 0
-    assert torch.allclose(sharded['local_scores'], single['local_scores'],
-                          atol=1e-5)
+    assert torch.allclose(
+        sharded['local_scores'], single['local_scores'], atol=1e-5)
 
 
 def test_two_ranks_train_all_epochs(runs):
@@ -147,7 +153,7 @@ def test_checkpoint_holds_the_table_once(runs):
         checkpoint = load(sharded_dir / name)
         states = _table_states(checkpoint)
         assert len(states) == 1, name
-        assert states[0] is checkpoint[TABLE_CHECKPOINT_KEY]
+        assert states[0] is checkpoint[PseudoLabelTable.checkpoint_key]
         assert torch.equal(states[0]['fields']['local_scores'],
                            table['fields']['local_scores'])
 
@@ -159,12 +165,11 @@ def test_coco_size_table_holds_scores_not_images():
         f'train2014/COCO_train2014_{index:012d}.jpg'
         for index in range(COCO_TRAIN_IMAGES)
     ]
-    table = PseudoLabelTable(COCO_TRAIN_IMAGES, COCO_CLASSES,
-                             image_list_digest(image_ids))
+    table = PseudoLabelTable(image_ids, COCO_CLASSES)
     fields = table.fields
     n, c = COCO_TRAIN_IMAGES, COCO_CLASSES
-    assert sum(t.nbytes for t in fields.values()) == (
-        2 * n * c * 4 + 2 * n + c * 4 + 1 + 8)
+    assert sum(t.nbytes for t in fields.values()) == (2 * n * c * 4 + 2 * n +
+                                                      c * 4 + 1 + 8)
     assert max(t.numel() for t in fields.values()) == n * c
     assert all(t.is_shared() for t in fields.values())
     # a labeling pass assembles the same O(C * N) rows from its batches

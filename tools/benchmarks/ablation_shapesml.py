@@ -305,13 +305,7 @@ def run_report(runner, job: dict) -> dict:
 def label_stages(dataset) -> dict:
     """The labels of every training image at each stage of its method, the
     last being what the classifier trains on at the end."""
-    from ccd_mm.datasets.transforms import DebiasPseudoLabel
-    from ccd_mm.evaluation import pseudo_label_stages
-    if isinstance(dataset.target_transform, DebiasPseudoLabel):
-        return pseudo_label_stages(dataset.label_table,
-                                   dataset.target_transform)
-    return dict(initial=dataset.label_table.global_scores.clone(),
-                final=dataset.current_targets())
+    return dataset.target_transform.label_stages(dataset.label_table)
 
 
 def run_jobs(jobs: List[dict], num_processes: int) -> List[dict]:

@@ -1,4 +1,4 @@
-from typing import Optional
+from typing import Dict, Optional
 
 import torch
 from mmcv.transforms import BaseTransform
@@ -29,6 +29,9 @@ class DebiasPseudoLabel(BaseTransform):
 
     - gt_score
 
+    The transform reads the fields every ``PseudoLabelTable`` has, so it
+    declares no ``table_fields``.
+
     Args:
         debias (bool): Divide by the class bias b. False keeps b = 1, the
             "w/o debias" rows of CCD Table 2. Defaults to True.
@@ -39,7 +42,11 @@ class DebiasPseudoLabel(BaseTransform):
             paper 0.4, released script 0.2. Defaults to 0.4.
     """
 
-    def __init__(self, debias: bool = True, floor: float = 0.05,
+    table_fields = ()
+
+    def __init__(self,
+                 debias: bool = True,
+                 floor: float = 0.05,
                  alpha: float = 0.4):
         if not 0 <= alpha <= 1:
             raise ValueError(f'alpha must lie in [0, 1], got {alpha}')
@@ -65,6 +72,21 @@ class DebiasPseudoLabel(BaseTransform):
         """Targets (N, C) of every image of a ``PseudoLabelTable``."""
         local = table.local_scores if table.update_epoch >= 0 else None
         return self.targets(table.global_scores, table.bias, local)
+
+    def label_stages(self, table) -> Dict[str, torch.Tensor]:
+        """The labels (N, C) of every image at each stage of CCD, in order.
+
+        - ``initial``: the teacher's raw global-view probabilities (3.1).
+        - ``debiased``: the training target before any label update (3.3).
+        - ``updated``: the target after the CAM label update (3.2, Eq. 7);
+          only when the table holds one.
+        """
+        stages = dict(
+            initial=table.global_scores.clone(),
+            debiased=self.targets(table.global_scores, table.bias))
+        if table.update_epoch >= 0:
+            stages['updated'] = self.batch_targets(table)
+        return stages
 
     def transform(self, results: dict) -> dict:
         results['gt_score'] = self.targets(

@@ -1,9 +1,13 @@
+from typing import Dict
+
 import torch
 from mmcv.transforms import BaseTransform
 from mmpretrain.registry import TRANSFORMS
 
-# The label-table field (and sample key) of CDUL's latent label logits; the
-# dataset wrapper must list it in ``extra_table_fields``.
+# Label-table fields of CDUL (and sample keys): S_final, the labels before
+# any alignment step, and the latent label logits the training target comes
+# from.
+INITIAL_LABELS_FIELD = 'initial_labels'
 LATENT_LOGITS_FIELD = 'latent_logits'
 
 
@@ -12,8 +16,10 @@ class LatentPseudoLabel(BaseTransform):
     """Training target of CDUL: the pseudo-label ``y_u = sigmoid(y~_u)`` of
     the latent label logits (CDUL Sec. 3.2, Eq. 7).
 
-    The latent logits live in the ``latent_logits`` field of the label
-    table; ``CDULInitialLabelHook`` sets them to ``logit(S_final)`` and
+    The transform declares the label-table fields of CDUL
+    (``table_fields``), which the dataset wrapper creates:
+    ``initial_labels`` (S_final) and ``latent_logits``.
+    ``CDULInitialLabelHook`` sets the logits to ``logit(S_final)`` and
     ``GradientAlignmentHook`` updates them in place, so every worker serves
     the current labels.
 
@@ -30,9 +36,21 @@ class LatentPseudoLabel(BaseTransform):
         update belong to ``GradientAlignmentHook``.
     """
 
+    table_fields = (INITIAL_LABELS_FIELD, LATENT_LOGITS_FIELD)
+
     def batch_targets(self, table) -> torch.Tensor:
         """Targets (N, C) of every image of a ``PseudoLabelTable``."""
         return torch.sigmoid(table.fields[LATENT_LOGITS_FIELD])
+
+    def label_stages(self, table) -> Dict[str, torch.Tensor]:
+        """The labels (N, C) of every image at each stage of CDUL, in
+        order: ``initial`` (the teacher's global-view scores), ``aggregated``
+        (S_final, Sec. 3.1) and ``aligned`` (the current training target,
+        after the gradient-alignment steps so far, Sec. 3.2)."""
+        return dict(
+            initial=table.global_scores.clone(),
+            aggregated=table.fields[INITIAL_LABELS_FIELD].clone(),
+            aligned=self.batch_targets(table))
 
     def transform(self, results: dict) -> dict:
         results['gt_score'] = torch.sigmoid(

@@ -5,16 +5,13 @@ from mmpretrain.registry import HOOKS, MODELS
 
 from ccd_mm.core.aggregate import cdul_global_local
 from ccd_mm.core.gradient_alignment import labels_to_latent
-from ccd_mm.datasets.transforms import LATENT_LOGITS_FIELD
+from ccd_mm.datasets.transforms import (INITIAL_LABELS_FIELD,
+                                        LATENT_LOGITS_FIELD, LatentPseudoLabel)
 from ccd_mm.labeling import (check_pass_arguments, label_global_views,
                              label_grid_snippets)
 from ..pseudo_label_dataset_lookup import find_pseudo_label_dataset
 from .clip_initial_label_hook import (CLIPInitialLabelHook,
                                       report_undecodable_images)
-
-# Label-table field holding S_final, the labels before any alignment step.
-INITIAL_LABELS_FIELD = 'initial_labels'
-CDUL_TABLE_FIELDS = (INITIAL_LABELS_FIELD, LATENT_LOGITS_FIELD)
 
 
 @HOOKS.register_module()
@@ -27,8 +24,8 @@ class CDULInitialLabelHook(CLIPInitialLabelHook):
     ``cdul_global_local`` aggregates them into ``S_final``, which initialises
     the latent label logits ``y~ = logit(S_final)`` (CDUL Sec. 3.2). The
     label table keeps ``S_global`` in ``global_scores``, ``S_final`` in
-    ``initial_labels`` and the logits in ``latent_logits``; the dataset
-    wrapper must declare the last two as ``extra_table_fields``.
+    ``initial_labels`` and the logits in ``latent_logits``, the fields of
+    the dataset wrapper's target transform ``LatentPseudoLabel``.
 
     Checkpointing, resume and distributed labeling are those of
     :class:`CLIPInitialLabelHook`: the table travels in every checkpoint and
@@ -92,12 +89,13 @@ class CDULInitialLabelHook(CLIPInitialLabelHook):
         self.size_divisor = size_divisor
 
     def before_train(self, runner: Runner) -> None:
-        missing = set(CDUL_TABLE_FIELDS) - set(
+        missing = set(LatentPseudoLabel.table_fields) - set(
             find_pseudo_label_dataset(runner).label_table.fields)
         if missing:
-            raise KeyError('CDUL needs the label-table fields '
-                           f'{sorted(missing)}: set extra_table_fields='
-                           f'{CDUL_TABLE_FIELDS} in CLIPPseudoLabelDataset')
+            raise KeyError(
+                f'CDUL needs the label-table fields {sorted(missing)}: set '
+                "target_transform=dict(type='LatentPseudoLabel') in "
+                'CLIPPseudoLabelDataset')
         super().before_train(runner)
 
     def label(self, runner: Runner) -> None:

@@ -8,6 +8,7 @@ from mmengine.runner import Runner
 from mmpretrain.registry import HOOKS, MODELS
 from mmpretrain.utils import get_ori_model
 
+from ccd_mm.datasets import PseudoLabelTable, TableMismatchError
 from ccd_mm.labeling import check_pass_arguments, label_global_views
 from ccd_mm.labeling.label_cache import (initial_label_fields,
                                          label_provenance, read_cached_scores)
@@ -15,7 +16,6 @@ from ..pseudo_label_dataset_lookup import find_pseudo_label_dataset
 from ..run_setup_checks import check_classifier_classes, warn_of_earlier_run
 from ..run_teacher import run_teacher
 
-TABLE_CHECKPOINT_KEY = 'pseudo_label_table'
 # Written to the work dir: every training image the teacher could not decode.
 UNDECODABLE_IMAGES_FILE = 'undecodable_images.txt'
 
@@ -61,7 +61,12 @@ class CLIPInitialLabelHook(Hook):
 
     The table is saved in every checkpoint and restored on resume (or
     ``load_from`` of a checkpoint of the same image list), so the teacher
-    does not run again.
+    does not run again. A table saved for the same images under another
+    folder (the data directory moved) is restored, and the log says so. A
+    resumed run whose checkpoint holds no table, or one of another image
+    list, stops with an error: its schedule's label updates before the
+    resumed epoch cannot be redone. ``load_from`` (no resume) of such a
+    checkpoint keeps its weights only, and the teacher labels this split.
 
     With ``label_cache`` set, the teacher's scores are read from that file
     (written by ``tools/make_pseudo_labels.py``) instead: the cache's
@@ -111,7 +116,7 @@ class CLIPInitialLabelHook(Hook):
     def after_load_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
         # The training loader may not be built yet here: keep the state and
         # restore it in before_train.
-        self._saved_table = checkpoint.get(TABLE_CHECKPOINT_KEY)
+        self._saved_table = PseudoLabelTable.saved_state(checkpoint)
 
     def before_train(self, runner: Runner) -> None:
         dataset = find_pseudo_label_dataset(runner)
@@ -119,19 +124,45 @@ class CLIPInitialLabelHook(Hook):
         if runner.iter == 0:  # not resumed
             warn_of_earlier_run(runner)
         table = dataset.label_table
-        if self._saved_table is not None:
-            try:
-                table.load_state_dict(self._saved_table)
-                runner.logger.info(
-                    'Pseudo-label table restored from the checkpoint '
-                    '(teacher not run)')
-                return
-            except ValueError as error:
-                runner.logger.warning(f'Not restoring the table: {error}')
-            finally:
-                self._saved_table = None
+        saved, self._saved_table = self._saved_table, None
+        if saved is not None and self._restore(runner, table, saved):
+            return
+        if runner.iter > 0:
+            raise RuntimeError(
+                f'Cannot resume at iteration {runner.iter}: the checkpoint '
+                'holds no pseudo-label table, and labeling again would skip '
+                'the label updates of the epochs before it. Resume from a '
+                'checkpoint of this method, or start a new run with '
+                '`load_from` (no resume) to keep its weights only.')
         if not bool(table.labeled):
             self.label(runner)
+
+    @staticmethod
+    def _restore(runner: Runner, table: PseudoLabelTable,
+                 saved: dict) -> bool:
+        """Restore a saved table; False if it is not this run's and the
+        run starts from scratch."""
+        old_root = table.moved_root(saved)
+        try:
+            table.load_state_dict(saved)
+        except TableMismatchError as error:
+            if runner.iter == 0:
+                runner.logger.warning(
+                    f'Not restoring the checkpoint\'s table: {error}')
+                return False
+            raise RuntimeError(
+                f'Cannot resume at iteration {runner.iter}: {error}. The '
+                'run would go on with labels its schedule did not produce. '
+                'Point the dataset at the images the checkpoint was trained '
+                'on (the same paths relative to the data folder), or start '
+                'a new run with `load_from` (no resume) to keep its weights '
+                'only.') from error
+        moved = (f'; its images were under {old_root}, now under '
+                 f'{table.image_root} (the same relative paths)'
+                 if old_root is not None else '')
+        runner.logger.info('Pseudo-label table restored from the checkpoint '
+                           f'(teacher not run){moved}')
+        return True
 
     def label(self, runner: Runner) -> None:
         """Fill the table with the initial labels of the training split."""
@@ -188,5 +219,4 @@ class CLIPInitialLabelHook(Hook):
                 f'set to 1 (no correction): {", ".join(missing)}')
 
     def before_save_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
-        table = find_pseudo_label_dataset(runner).label_table
-        checkpoint[TABLE_CHECKPOINT_KEY] = table.state_dict()
+        find_pseudo_label_dataset(runner).label_table.save_to(checkpoint)

@@ -6,11 +6,11 @@ from mmpretrain.utils import get_ori_model
 
 from ccd_mm.core.gradient_alignment import (alignment_psi,
                                             gradient_alignment_step)
-from ccd_mm.datasets.transforms import LATENT_LOGITS_FIELD
+from ccd_mm.datasets.transforms import (INITIAL_LABELS_FIELD,
+                                        LATENT_LOGITS_FIELD)
 from ccd_mm.labeling import check_pass_arguments, classifier_scores
 from ..eval_mode import eval_mode
 from ..pseudo_label_dataset_lookup import find_pseudo_label_dataset
-from .cdul_initial_label_hook import INITIAL_LABELS_FIELD
 
 
 @HOOKS.register_module()

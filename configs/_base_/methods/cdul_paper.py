@@ -59,8 +59,8 @@ model = dict(head=dict(type='KLMultiLabelHead'))
 
 # The method's part of the training set (CLIPPseudoLabelDataset): the
 # prompt "a photo of the [class]" on every dataset (4.1), labels from the
-# latent logits kept in the shared label table.
+# latent logits kept in the shared label table (the fields the target
+# transform declares).
 pseudo_label_dataset = dict(
     prompt_templates=('a photo of the {}.', ),
-    target_transform=dict(type='LatentPseudoLabel'),
-    extra_table_fields=('initial_labels', 'latent_logits'))
+    target_transform=dict(type='LatentPseudoLabel'))

@@ -1,0 +1,119 @@
+"""The label table's checkpoint state: what it restores, what it refuses and
+how it says what differs."""
+import pytest
+import torch
+
+from ccd_mm.datasets import PseudoLabelTable, TableMismatchError
+from ccd_mm.datasets.transforms import DebiasPseudoLabel, LatentPseudoLabel
+
+PATHS = [f'/data/shapes/images/train/{index:03d}.png' for index in range(5)]
+
+
+def filled_table(paths=PATHS, extra_fields=()):
+    table = PseudoLabelTable(paths, 3, extra_fields)
+    generator = torch.Generator().manual_seed(0)
+    table.write('global_scores',
+                torch.rand(len(paths), 3, generator=generator))
+    table.write('bias', torch.tensor([0.5, 1.0, 0.8]))
+    table.labeled.fill_(True)
+    table.update_epoch.fill_(2)
+    return table
+
+
+def test_image_root_and_relative_paths():
+    table = PseudoLabelTable(PATHS + ['/data/shapes/images/test/000.png'], 3)
+    assert table.image_root == '/data/shapes/images'
+    assert table.relative_paths[0] == 'train/000.png'
+    assert table.relative_paths[-1] == 'test/000.png'
+
+
+def test_checkpoint_round_trip():
+    table = filled_table()
+    checkpoint = {}
+    table.save_to(checkpoint)
+    state = PseudoLabelTable.saved_state(checkpoint)
+    assert state is checkpoint['pseudo_label_table']
+    restored = PseudoLabelTable(PATHS, 3)
+    assert restored.moved_root(state) is None
+    restored.load_state_dict(state)
+    for name, value in table.fields.items():
+        assert torch.equal(restored.fields[name], value), name
+    assert PseudoLabelTable.saved_state({'state_dict': {}}) is None
+
+
+def test_same_images_under_a_moved_data_root_are_restored():
+    state = filled_table().state_dict()
+    moved = [path.replace('/data/', '/mnt/disk2/') for path in PATHS]
+    table = PseudoLabelTable(moved, 3)
+    assert table.digest != state['digest']
+    assert table.moved_root(state) == '/data/shapes/images/train'
+    table.load_state_dict(state)
+    assert torch.equal(table.global_scores, state['fields']['global_scores'])
+
+
+def test_another_image_list_is_refused_naming_the_difference():
+    state = filled_table().state_dict()
+    renamed = list(PATHS)
+    renamed[3] = '/data/shapes/images/train/extra.png'
+    with pytest.raises(
+            TableMismatchError,
+            match='image 3 is 003.png there, '
+            'extra.png here'):
+        PseudoLabelTable(renamed, 3).load_state_dict(state)
+    with pytest.raises(
+            TableMismatchError,
+            match='5 images under /data/shapes/images/train there, '
+            '4 images under /data/shapes/images/train here'):
+        PseudoLabelTable(PATHS[:4], 3).load_state_dict(state)
+
+
+def test_other_fields_are_refused_naming_them():
+    state = filled_table().state_dict()
+    with pytest.raises(TableMismatchError, match='latent_logits'):
+        PseudoLabelTable(PATHS, 3, ['latent_logits']).load_state_dict(state)
+
+
+def test_state_without_image_list_restores_on_the_same_paths():
+    """Checkpoints that carry only the digest of their image list."""
+    state = filled_table().state_dict()
+    del state['image_root'], state['relative_paths']
+    table = PseudoLabelTable(PATHS, 3)
+    table.load_state_dict(state)
+    assert torch.equal(table.bias, torch.tensor([0.5, 1.0, 0.8]))
+    moved = [path.replace('/data/', '/mnt/') for path in PATHS]
+    with pytest.raises(TableMismatchError, match='does not list its images'):
+        PseudoLabelTable(moved, 3).load_state_dict(state)
+
+
+def test_extra_field_cannot_shadow_a_common_field():
+    with pytest.raises(ValueError, match='bias'):
+        PseudoLabelTable(PATHS, 3, ['bias'])
+
+
+def test_ccd_label_stages():
+    table = filled_table()
+    table.write('local_scores', torch.full((5, 3), 0.4))
+    transform = DebiasPseudoLabel(alpha=0.25)
+    stages = transform.label_stages(table)
+    assert list(stages) == ['initial', 'debiased', 'updated']
+    assert torch.equal(stages['initial'], table.global_scores)
+    debiased = (table.global_scores.clamp(min=0.05) /
+                torch.tensor([0.5, 1.0, 0.8])).clamp(0, 1)
+    torch.testing.assert_close(stages['debiased'], debiased)
+    local = (torch.tensor(0.4) / torch.tensor([0.5, 1.0, 0.8])).clamp(0, 1)
+    torch.testing.assert_close(stages['updated'],
+                               0.25 * debiased + 0.75 * local)
+    assert int(table.update_epoch) == 2  # the table is left unchanged
+    table.update_epoch.fill_(-1)
+    assert list(transform.label_stages(table)) == ['initial', 'debiased']
+
+
+def test_cdul_label_stages():
+    table = filled_table(extra_fields=LatentPseudoLabel.table_fields)
+    table.write('initial_labels', torch.full((5, 3), 0.75))
+    table.write('latent_logits', torch.zeros(5, 3))
+    stages = LatentPseudoLabel().label_stages(table)
+    assert list(stages) == ['initial', 'aggregated', 'aligned']
+    assert torch.equal(stages['initial'], table.global_scores)
+    assert torch.equal(stages['aggregated'], torch.full((5, 3), 0.75))
+    assert torch.equal(stages['aligned'], torch.full((5, 3), 0.5))
