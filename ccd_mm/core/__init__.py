@@ -7,12 +7,14 @@ from .early_stop import (binarize_saturated, label_free_stop_epoch,
                          select_epoch)
 from .gradient_alignment import (alignment_loss, alignment_psi,
                                  gradient_alignment_step, labels_to_latent)
+from .pseudo_label_statistics import pseudo_label_statistics
 
 __all__ = [
     'adaptive_class_threshold', 'alignment_loss', 'alignment_psi',
     'binarize_saturated', 'blend_labels', 'cam_to_boxes', 'cdul_global_local',
     'confident_mask', 'consistency_loss', 'debias', 'entropy',
     'estimate_clip_bias', 'gradient_alignment_step', 'grid_boxes',
-    'label_free_stop_epoch', 'labels_to_latent', 'local_max', 'select_classes',
-    'select_epoch', 'soft_bce_with_logits'
+    'label_free_stop_epoch', 'labels_to_latent', 'local_max',
+    'pseudo_label_statistics', 'select_classes', 'select_epoch',
+    'soft_bce_with_logits'
 ]

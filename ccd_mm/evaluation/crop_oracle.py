@@ -2,25 +2,12 @@
 ground-truth box, the ceiling of what crop proposals can give a teacher
 (CCD 3.2, Eq. 5). It reads the split's ground truth, so it serves reports
 only (tools/shapesml/teacher_realism.py, the ablation's oracle row)."""
-import json
-import os.path as osp
 from typing import List, Sequence, Tuple
 
 import torch
 
 from ccd_mm.core.aggregate import local_max
 from ccd_mm.labeling.image_views import CropViewDataset
-
-
-def load_split(data_root: str, split: str) -> Tuple[List[str], List[dict]]:
-    """Image paths and annotation records of a ShapesML split."""
-    with open(osp.join(data_root, 'annotations', f'{split}.json')) as f:
-        records = json.load(f)['images']
-    paths = [
-        osp.join(data_root, 'images', record['file_name'])
-        for record in records
-    ]
-    return paths, records
 
 
 def grown_boxes(boxes: Sequence, image_sizes: Sequence[Tuple[int, int]],

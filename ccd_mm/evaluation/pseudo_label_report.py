@@ -16,8 +16,8 @@ import torch
 from mmpretrain.evaluation import AveragePrecision
 from torch import Tensor
 
+from ccd_mm.core import pseudo_label_statistics
 from ccd_mm.datasets import CLIPPseudoLabelDataset
-from .pseudo_label_statistics import pseudo_label_statistics
 
 
 def train_ground_truth(dataset: CLIPPseudoLabelDataset) -> Tensor:

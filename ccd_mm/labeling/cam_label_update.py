@@ -7,8 +7,9 @@ from mmengine.dist import all_gather_object, all_reduce
 
 from ccd_mm.core.cam import cam_to_boxes
 from ccd_mm.datasets.image_decoder import ImageDecoder
-from .image_views import (CropViewDataset, GlobalViewDataset, as_unit_range,
-                          collate_crops, collate_views)
+from ccd_mm.structures import as_unit_range
+from .image_views import (CropViewDataset, GlobalViewDataset, collate_crops,
+                          collate_views)
 from .sharded_pass import gather_rows, iterate_shard
 from .streaming_crop_labeler import StreamingCropLabeler
 

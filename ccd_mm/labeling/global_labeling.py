@@ -1,7 +1,9 @@
-from typing import Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
+from torch import Tensor
 
+from ccd_mm.core.bias import confident_mask, estimate_clip_bias
 from ccd_mm.datasets.image_decoder import ImageDecoder
 from .image_views import GlobalViewDataset, collate_views
 from .sharded_pass import gather_rows, iterate_shard
@@ -46,3 +48,26 @@ def label_global_views(teacher: torch.nn.Module,
         row_parts.append(rows)
     table = gather_rows(index_parts, row_parts, len(views), num_classes + 1)
     return table[:, :-1].contiguous(), table[:, -1] > 0.5
+
+
+def initial_label_fields(
+        scores: Tensor, decoded: Tensor,
+        entropy_threshold: float) -> Tuple[Dict[str, Tensor], Tensor]:
+    """The label-table fields of the initial labeling (CCD 3.1, 3.3).
+
+    Args:
+        scores (Tensor): (N, C) teacher probabilities of the global views.
+        decoded (Tensor): (N,) bool, the image could be decoded.
+        entropy_threshold (float): tau_H of the confident images.
+
+    Returns:
+        (fields, has_estimate): ``fields`` maps the label-table fields
+        ``global_scores``, ``valid``, ``bias`` and ``confident`` to their
+        values (what a label cache holds); ``has_estimate`` (C,) marks
+        the classes with a confident top-1 image (the others keep b_c = 1).
+    """
+    bias, has_estimate = estimate_clip_bias(scores[decoded], entropy_threshold)
+    confident = confident_mask(scores, entropy_threshold) & decoded
+    return dict(
+        global_scores=scores, valid=decoded, bias=bias,
+        confident=confident), has_estimate

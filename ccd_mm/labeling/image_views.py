@@ -8,7 +8,6 @@ the pixels the classifier trains on. Views are uint8: a quarter of the bytes
 of float pixels to pass from the workers and to copy to the GPU, where the
 models normalise them.
 """
-from collections import defaultdict
 from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
@@ -17,6 +16,7 @@ from torch.utils.data import Dataset
 from torchvision.transforms.functional import pil_to_tensor
 
 from ccd_mm.datasets.image_decoder import ImageDecoder, UndecodableImageError
+from ccd_mm.structures import stack_by_shape
 
 
 def decode_rgb_image(decoder: ImageDecoder,
@@ -27,19 +27,6 @@ def decode_rgb_image(decoder: ImageDecoder,
         return Image.fromarray(decoder.rgb(path))
     except UndecodableImageError:
         return None
-
-
-def as_unit_range(views: torch.Tensor) -> torch.Tensor:
-    """Float RGB in [0, 1] from uint8 views (what the labeling datasets
-    give) or from float views already in [0, 1]."""
-    if views.dtype == torch.uint8:
-        return views.float().div_(255)
-    return views.float()
-
-
-def image_to_tensor(image: Image.Image) -> torch.Tensor:
-    """(3, H, W) float RGB in [0, 1]."""
-    return as_unit_range(pil_to_tensor(image))
 
 
 def crop_view_size(width: int, height: int, longer_side: int,
@@ -184,23 +171,6 @@ class CropBatch(NamedTuple):
     owner: torch.Tensor
     box_index: torch.Tensor
     stacks: List[Tuple[torch.Tensor, torch.Tensor]]
-
-
-def stack_by_shape(views: Sequence[torch.Tensor]
-                   ) -> List[Tuple[torch.Tensor, torch.Tensor]]:
-    """Group views of equal shape into one tensor each, so views of many
-    sizes cost one forward per distinct size rather than one per view.
-
-    Returns:
-        ``[(positions (k,), stacked (k, 3, h, w)), ...]``: the positions in
-        ``views`` of the views of one shape and those views stacked.
-    """
-    groups = defaultdict(list)
-    for position, view in enumerate(views):
-        groups[tuple(view.shape)].append(position)
-    return [(torch.tensor(positions), torch.stack([views[p]
-                                                   for p in positions]))
-            for positions in groups.values()]
 
 
 def _indices_and_decoded(batch: Sequence[tuple]

@@ -35,7 +35,6 @@ from typing import Dict, List, Sequence, Tuple
 import torch
 from torch import Tensor
 
-from ccd_mm.core.bias import confident_mask, estimate_clip_bias
 from ccd_mm.datasets.pseudo_label_table import image_list_digest
 from ccd_mm.teachers.clip_checkpoint import resolve_clip_checkpoint
 from ccd_mm.teachers.clip_teacher import CLIPTeacher
@@ -145,28 +144,6 @@ def check_label_fields(fields: Dict[str, Tensor], source: str) -> None:
             raise ValueError(
                 f'{source}: {int(wrong.sum())} of the {wrong.numel()} {name} '
                 f'values are {problem}, which the teacher never gives')
-
-
-def initial_label_fields(
-        scores: Tensor, decoded: Tensor,
-        entropy_threshold: float) -> Tuple[Dict[str, Tensor], Tensor]:
-    """The label-table fields of the initial labeling (CCD 3.1, 3.3).
-
-    Args:
-        scores (Tensor): (N, C) teacher probabilities of the global views.
-        decoded (Tensor): (N,) bool, the image could be decoded.
-        entropy_threshold (float): tau_H of the confident images.
-
-    Returns:
-        (fields, has_estimate): ``fields`` maps each name of
-        ``CACHED_TABLE_FIELDS`` to its value; ``has_estimate`` (C,) marks
-        the classes with a confident top-1 image (the others keep b_c = 1).
-    """
-    bias, has_estimate = estimate_clip_bias(scores[decoded], entropy_threshold)
-    confident = confident_mask(scores, entropy_threshold) & decoded
-    return dict(
-        global_scores=scores, valid=decoded, bias=bias,
-        confident=confident), has_estimate
 
 
 def _fsync_directory(directory: str) -> None:

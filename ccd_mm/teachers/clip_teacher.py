@@ -11,7 +11,7 @@ from open_clip.constants import (IMAGENET_MEAN, IMAGENET_STD,
 from torch import Tensor, nn
 from torch.func import functional_call
 
-from ccd_mm.labeling.image_views import as_unit_range, stack_by_shape
+from ccd_mm.structures import as_unit_range, stack_by_shape
 from .clip_checkpoint import load_clip_model
 from .positional_embedding import (native_grid, positional_embedding_name,
                                    resize_positional_embedding, token_grid)

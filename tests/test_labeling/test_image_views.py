@@ -4,8 +4,8 @@ from PIL import Image
 from torch.utils.data import DataLoader
 
 from ccd_mm.labeling import CropViewDataset, GlobalViewDataset
-from ccd_mm.labeling.image_views import (as_unit_range, collate_crops,
-                                         collate_views, stack_by_shape)
+from ccd_mm.labeling.image_views import collate_crops, collate_views
+from ccd_mm.structures import as_unit_range, stack_by_shape
 
 
 def write_image(path, width, height, value):

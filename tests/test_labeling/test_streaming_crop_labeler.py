@@ -1,7 +1,7 @@
 import torch
 
 from ccd_mm.core.aggregate import local_max
-from ccd_mm.labeling.image_views import stack_by_shape
+from ccd_mm.structures import stack_by_shape
 from ccd_mm.labeling.streaming_crop_labeler import StreamingCropLabeler
 
 NUM_CLASSES = 3

@@ -8,10 +8,10 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from ccd_mm.evaluation import (format_report, load_pseudo_labels,
-                               pseudo_label_report, pseudo_label_statistics,
-                               train_ground_truth)
+from ccd_mm.core import pseudo_label_statistics
 from ccd_mm.engine import build_pseudo_label_dataset
+from ccd_mm.evaluation import (format_report, load_pseudo_labels,
+                               pseudo_label_report, train_ground_truth)
 from ccd_mm.labeling.label_cache import read_label_cache, write_label_cache
 from .ccd_tool_run import shared_ccd_run
 from .tool_fixtures import load_tool

@@ -38,7 +38,7 @@ from torch.utils.data import DataLoader, IterableDataset
 import ccd_mm  # noqa: F401
 from ccd_mm.datasets.shapesml_generator import (SHAPESML_CLASSES,
                                                 render_object)
-from ccd_mm.labeling.image_views import image_to_tensor
+from ccd_mm.structures import image_to_tensor
 
 DEFAULT_CONFIG = 'configs/shapes/ccd_shapesml.py'
 

@@ -34,9 +34,9 @@ from mmpretrain.evaluation import AveragePrecision
 from torch.utils.data import DataLoader
 
 from ccd_mm.core.bias import confident_mask, estimate_clip_bias
+from ccd_mm.datasets import ShapesML
 from ccd_mm.datasets.shapesml_generator import SHAPESML_CLASSES
-from ccd_mm.evaluation.crop_oracle import (crop_oracle_probs, grown_boxes,
-                                           load_split)
+from ccd_mm.evaluation.crop_oracle import crop_oracle_probs, grown_boxes
 from ccd_mm.labeling.image_views import GlobalViewDataset
 from ccd_mm.teachers import CLIPTeacher
 
@@ -50,19 +50,18 @@ def global_probs(teacher: CLIPTeacher, paths: Sequence[str], view_size: int,
     return torch.cat([teacher(batch) for _, batch in views])
 
 
-def object_recall(probs: torch.Tensor, records: Sequence[dict],
+def object_recall(probs: torch.Tensor, infos: Sequence[dict],
                   small_size: float, threshold: float) -> dict:
     """Share of small / large objects found by the global view."""
     found = dict(small=[], large=[])
-    for row, record in zip(probs, records):
-        objects = record['objects']
+    for row, info in zip(probs, infos):
+        labels = info['gt_bboxes_labels'].tolist()
         rank = row.argsort(descending=True).argsort()
-        for obj in objects:
-            x1, y1, x2, y2 = obj['bbox']
-            side = max(x2 - x1, y2 - y1) / max(record['width'],
-                                               record['height'])
-            in_top_k = bool(rank[obj['label']] < len(objects))
-            above = bool(row[obj['label']] >= threshold)
+        for (x1, y1, x2, y2), label in zip(info['gt_bboxes'].tolist(),
+                                           labels):
+            side = max(x2 - x1, y2 - y1) / max(info['width'], info['height'])
+            in_top_k = bool(rank[label] < len(labels))
+            above = bool(row[label] >= threshold)
             found['small' if side < small_size else 'large'].append(
                 (in_top_k, above))
     summary = {}
@@ -75,22 +74,22 @@ def object_recall(probs: torch.Tensor, records: Sequence[dict],
 
 
 def realism_report(global_p: torch.Tensor, oracle_p: torch.Tensor,
-                   records: Sequence[dict], tau: float, small_size: float,
+                   infos: Sequence[dict], tau: float, small_size: float,
                    threshold: float) -> dict:
     """All figures of the report as a JSON-ready dict."""
     num_classes = global_p.shape[1]
     target = torch.zeros_like(global_p, dtype=torch.long)
-    for row, record in zip(target, records):
-        row[[o['label'] for o in record['objects']]] = 1
+    for row, info in zip(target, infos):
+        row[info['gt_label']] = 1
     top1 = global_p.argmax(dim=1)
     bias, has_estimate = estimate_clip_bias(global_p, tau)
     estimated = bias[has_estimate]
     global_ap = AveragePrecision.calculate(global_p, target, average=None)
     oracle_ap = AveragePrecision.calculate(oracle_p, target, average=None)
     return dict(
-        num_images=len(records),
+        num_images=len(infos),
         top1_in_gt=target.gather(1, top1[:, None]).float().mean().item(),
-        recall=object_recall(global_p, records, small_size, threshold),
+        recall=object_recall(global_p, infos, small_size, threshold),
         global_map=global_ap.mean().item(),
         oracle_map=oracle_ap.mean().item(),
         bias_tau=tau,
@@ -202,15 +201,17 @@ def main(argv=None) -> dict:
     args.crop_size = args.crop_size or args.view_size
     if args.box_offset is None:
         args.box_offset = args.view_size // 8
-    paths, records = load_split(args.data, args.split)
+    split = ShapesML(args.data, args.split)
+    infos = [split.get_data_info(index) for index in range(len(split))]
+    paths = [info['img_path'] for info in infos]
     global_p = global_probs(teacher, paths, args.view_size, args.batch_size)
     oracle_p = crop_oracle_probs(
         teacher, paths,
-        grown_boxes([[o['bbox'] for o in r['objects']] for r in records],
-                    [(r['width'], r['height']) for r in records],
+        grown_boxes([info['gt_bboxes'] for info in infos],
+                    [(info['width'], info['height']) for info in infos],
                     args.view_size, args.box_offset), args.view_size,
         args.crop_size)
-    report = realism_report(global_p, oracle_p, records, args.tau,
+    report = realism_report(global_p, oracle_p, infos, args.tau,
                             args.small_size, args.recall_threshold)
     print(markdown(report))
     print(json.dumps(dict(args=vars(args), **report)))

@@ -48,7 +48,7 @@ from torch.utils.data import DataLoader, IterableDataset
 
 from ccd_mm.datasets.shapesml_generator import (SHAPESML_CLASSES,
                                                 render_object, render_scene)
-from ccd_mm.labeling.image_views import image_to_tensor
+from ccd_mm.structures import image_to_tensor
 from ccd_mm.teachers import CLIPTeacher
 from ccd_mm.teachers.clip_teacher import NORMALIZATIONS
 

@@ -9,9 +9,9 @@ from mmpretrain.registry import HOOKS, MODELS
 from mmpretrain.utils import get_ori_model
 
 from ccd_mm.datasets import PseudoLabelTable, TableMismatchError
-from ccd_mm.labeling import check_pass_arguments, label_global_views
-from ccd_mm.labeling.label_cache import (initial_label_fields,
-                                         label_provenance, read_cached_scores)
+from ccd_mm.labeling import (check_pass_arguments, initial_label_fields,
+                             label_global_views)
+from ccd_mm.labeling.label_cache import label_provenance, read_cached_scores
 from ..pseudo_label_dataset_lookup import find_pseudo_label_dataset
 from ..run_setup_checks import check_classifier_classes, warn_of_earlier_run
 from ..run_teacher import run_teacher
@@ -185,7 +185,7 @@ class CLIPInitialLabelHook(Hook):
             self, dataset) -> Tuple[Dict[str, torch.Tensor], torch.Tensor]:
         """Table fields of a ``CLIPPseudoLabelDataset``'s initial labels,
         from the label cache if one is set, else from the teacher; see
-        :func:`~ccd_mm.labeling.label_cache.initial_label_fields`."""
+        :func:`~ccd_mm.labeling.initial_label_fields`."""
         teacher_cfg = dataset.teacher_config(self.teacher)
         img_paths = dataset.image_paths()
         if self.label_cache is not None:

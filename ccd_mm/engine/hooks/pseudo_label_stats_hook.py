@@ -2,7 +2,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 from mmpretrain.registry import HOOKS
 
-from ccd_mm.evaluation.pseudo_label_statistics import pseudo_label_statistics
+from ccd_mm.core import pseudo_label_statistics
 from ..pseudo_label_dataset_lookup import find_pseudo_label_dataset
 
 
