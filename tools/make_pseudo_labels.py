@@ -22,8 +22,8 @@ from mmpretrain.registry import HOOKS
 
 # Importing ccd_mm registers its components in mmpretrain's registries.
 import ccd_mm  # noqa: F401
-from ccd_mm.engine.run_teacher import run_teacher
 from ccd_mm.engine import build_pseudo_label_dataset, find_hook_configs
+from ccd_mm.engine.teacher_config import resolve_teacher_config
 from ccd_mm.labeling.label_cache import label_provenance, write_label_cache
 
 
@@ -50,7 +50,7 @@ def initial_label_hook(cfg):
         raise ValueError('the config needs exactly one CLIPInitialLabelHook '
                          f'in default_hooks or custom_hooks, found '
                          f'{len(hooks)}')
-    teacher = run_teacher(hooks[0].get('teacher'), cfg)
+    teacher = resolve_teacher_config(hooks[0].get('teacher'), cfg)
     return HOOKS.build(dict(hooks[0], teacher=teacher, label_cache=None))
 
 

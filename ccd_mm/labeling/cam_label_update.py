@@ -5,7 +5,7 @@ from typing import List, Optional, Sequence, Tuple
 import torch
 from mmengine.dist import all_gather_object, all_reduce
 
-from ccd_mm.core.cam import cam_to_boxes
+from ccd_mm.core.cam import cam_to_boxes, select_classes
 from ccd_mm.datasets.image_decoder import ImageDecoder
 from ccd_mm.structures import as_unit_range
 from .image_views import (CropViewDataset, GlobalViewDataset, collate_crops,
@@ -30,12 +30,12 @@ def normalize_for_classifier(classifier: torch.nn.Module,
 @torch.no_grad()
 def classifier_cams(classifier: torch.nn.Module, views: torch.Tensor
                     ) -> Tuple[torch.Tensor, torch.Tensor]:
-    """(probabilities (B, C), class activation maps (B, C, h, w)) of a
-    classifier whose head has ``forward_cam`` (``CAMMultiLabelHead``)."""
+    """(logits (B, C), class activation maps (B, C, h, w)) of a classifier
+    whose head has ``forward_cam`` (``CAMMultiLabelHead``)."""
     feats = classifier.extract_feat(
         normalize_for_classifier(classifier, views))
     cams = classifier.head.forward_cam(feats)
-    return torch.sigmoid(classifier.head(feats)).float(), cams.float()
+    return classifier.head(feats).float(), cams.float()
 
 
 @torch.no_grad()
@@ -68,8 +68,9 @@ def classifier_scores(classifier: torch.nn.Module,
 def cam_local_scores(classifier: torch.nn.Module,
                      teacher: torch.nn.Module,
                      img_paths: Sequence[str],
+                     *,
                      view_size: int,
-                     crop_longer_side: int,
+                     crop_size: int,
                      class_threshold: float,
                      cam_threshold: float = 0.95,
                      box_offset: int = 80,
@@ -84,11 +85,11 @@ def cam_local_scores(classifier: torch.nn.Module,
     """Local labels of every image (CCD 3.2 steps 1-5).
 
     The classifier sees the square ``view_size`` view; each class with
-    ``sigmoid(logit) >= class_threshold`` gets a box from its CAM
-    (:func:`cam_to_boxes`); the teacher labels the crops (longer side
-    ``crop_longer_side``, aspect kept) and the per-class max over an image's
-    crops is its local label (Eq. 5). An image without a selected class gets
-    zeros.
+    ``sigmoid(logit) >= class_threshold`` (:func:`select_classes`) gets a
+    box from its CAM (:func:`cam_to_boxes`); the teacher labels the crops
+    (longer side ``crop_size``, aspect kept) and the per-class max over an
+    image's crops is its local label (Eq. 5). An image without a selected
+    class gets zeros.
 
     Returns:
         (local scores (N, C) identical on every rank, stats) where stats has
@@ -108,8 +109,8 @@ def cam_local_scores(classifier: torch.nn.Module,
                                show_progress):
         if batch.views is None:
             continue
-        probs, cams = classifier_cams(classifier, batch.views)
-        selected = probs >= class_threshold
+        logits, cams = classifier_cams(classifier, batch.views)
+        selected = select_classes(logits, class_threshold)
         for row, index in enumerate(batch.indices[batch.decoded].tolist()):
             chosen = torch.nonzero(selected[row]).flatten()
             classes[index] = chosen.cpu()
@@ -117,7 +118,7 @@ def cam_local_scores(classifier: torch.nn.Module,
                                         (view_size, view_size),
                                         cam_threshold, box_offset).cpu()
 
-    crops = CropViewDataset(img_paths, boxes, view_size, crop_longer_side,
+    crops = CropViewDataset(img_paths, boxes, view_size, crop_size,
                             size_divisor, decoder)
     labeler = StreamingCropLabeler(teacher, len(crops))
     num_crops = torch.zeros(2)  # crops, images labeled by this rank

@@ -82,7 +82,7 @@ class CropViewDataset(Dataset):
 
     Boxes are given in the coordinates of the square labeling view and
     mapped back to the original image, so a crop keeps the object's true
-    aspect ratio; it is then resized to ``longer_side`` (aspect kept).
+    aspect ratio; it is then resized to ``crop_size`` (aspect kept).
 
     An item is ``(index, crops)``: a list of (3, h, w) uint8 tensors, empty
     when the image has no box, None when it cannot be decoded. Batch items
@@ -93,7 +93,7 @@ class CropViewDataset(Dataset):
         boxes (Sequence[Tensor]): per image, (K, 4) boxes x1, y1, x2, y2
             (exclusive ends) in view coordinates.
         view_size (int): side of the square view the boxes refer to.
-        longer_side (int): longer side of a resized crop (paper: 640).
+        crop_size (int): longer side of a resized crop (paper: 640).
         size_divisor (int): the shorter side is rounded to a multiple of it.
             Defaults to 32.
         decoder (ImageDecoder, optional): see :class:`GlobalViewDataset`.
@@ -104,7 +104,7 @@ class CropViewDataset(Dataset):
                  img_paths: Sequence[str],
                  boxes: Sequence[torch.Tensor],
                  view_size: int,
-                 longer_side: int,
+                 crop_size: int,
                  size_divisor: int = 32,
                  decoder: Optional[ImageDecoder] = None):
         if len(img_paths) != len(boxes):
@@ -112,7 +112,7 @@ class CropViewDataset(Dataset):
         self.img_paths = list(img_paths)
         self.boxes = list(boxes)
         self.view_size = view_size
-        self.longer_side = longer_side
+        self.crop_size = crop_size
         self.size_divisor = size_divisor
         self.decoder = decoder or ImageDecoder()
 
@@ -133,7 +133,7 @@ class CropViewDataset(Dataset):
             x2, y2 = max(x2, x1 + 1), max(y2, y1 + 1)
             crop = image.crop((x1, y1, x2, y2))
             crop = crop.resize(
-                crop_view_size(crop.width, crop.height, self.longer_side,
+                crop_view_size(crop.width, crop.height, self.crop_size,
                                self.size_divisor), Image.BICUBIC)
             crops.append(pil_to_tensor(crop))
         return index, crops

@@ -10,7 +10,7 @@ from mmengine.runner import Runner
 from mmpretrain.registry import HOOKS, MODELS, TRANSFORMS
 
 from ccd_mm.datasets import CLIPPseudoLabelDataset
-from ccd_mm.engine.run_teacher import run_teacher
+from ccd_mm.engine.teacher_config import resolve_teacher_config
 from .config_builds import CONFIG_DIR, REPO, build_components, hook_configs
 
 CONFIGS = sorted(
@@ -247,7 +247,7 @@ def test_readme_switch_reaches_the_built_component(options):
             built = MODELS.build(cfg.model.head)
         else:
             assert component == 'teacher', key
-            built = argparse.Namespace(**run_teacher(None, cfg))
+            built = argparse.Namespace(**resolve_teacher_config(None, cfg))
         actual = getattr(built, arg)
         if isinstance(value, list):  # a hook may keep a sequence as a tuple
             actual = list(actual)

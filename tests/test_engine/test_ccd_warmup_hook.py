@@ -1,19 +1,22 @@
 """CCDWarmupHook sets the head's phase from the epoch at every epoch start."""
 from types import SimpleNamespace
 
+import torch
+
 from ccd_mm.engine.hooks import CCDWarmupHook
 
 
 def phases(hook: CCDWarmupHook, epochs: int) -> list:
-    """(consistency_active, cam_scale_active) of the head at the start of
-    each epoch."""
-    head = SimpleNamespace(consistency_active=False, cam_scale_active=False)
+    """(consistency_active, cam_scale_on) of the head at the start of each
+    epoch."""
+    head = SimpleNamespace(consistency_active=False,
+                           cam_scale_on=torch.tensor(False))
     runner = SimpleNamespace(model=SimpleNamespace(head=head), epoch=0)
     seen = []
     for epoch in range(epochs):
         runner.epoch = epoch
         hook.before_train_epoch(runner)
-        seen.append((head.consistency_active, head.cam_scale_active))
+        seen.append((head.consistency_active, bool(head.cam_scale_on)))
     return seen
 
 

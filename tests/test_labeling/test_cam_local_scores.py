@@ -67,8 +67,9 @@ def direct_local_scores(paths, classifier, teacher, class_threshold):
         if view is None:
             rows.append(torch.zeros(len(CLASSES)))
             continue
-        probs, cams = classifier_cams(classifier, view[None])
-        chosen = torch.nonzero(probs[0] >= class_threshold).flatten()
+        logits, cams = classifier_cams(classifier, view[None])
+        chosen = torch.nonzero(
+            torch.sigmoid(logits[0]) >= class_threshold).flatten()
         boxes = cam_to_boxes(cams[0, chosen], (VIEW, VIEW), 0.95, OFFSET)
         _, crops = CropViewDataset([paths[index]], [boxes], VIEW, CROP)[0]
         scores = (torch.cat([teacher(crop[None]) for crop in crops])
@@ -83,8 +84,15 @@ def direct_local_scores(paths, classifier, teacher, class_threshold):
 def test_pass_equals_the_direct_computation(scene, num_workers):
     paths, classifier, teacher = scene
     local, stats = cam_local_scores(
-        classifier, teacher, paths, VIEW, CROP, class_threshold=0.0,
-        box_offset=OFFSET, batch_size=2, num_workers=num_workers,
+        classifier,
+        teacher,
+        paths,
+        view_size=VIEW,
+        crop_size=CROP,
+        class_threshold=0.0,
+        box_offset=OFFSET,
+        batch_size=2,
+        num_workers=num_workers,
         record_limit=3)
     expected = direct_local_scores(paths, classifier, teacher, 0.0)
     # Batch composition changes float sums: agreement to 1e-5.
@@ -106,7 +114,14 @@ def test_pass_equals_the_direct_computation(scene, num_workers):
 def test_unselected_classes_give_no_crop(scene):
     paths, classifier, teacher = scene
     local, stats = cam_local_scores(
-        classifier, teacher, paths, VIEW, CROP, class_threshold=1.1,
-        box_offset=OFFSET, batch_size=2, num_workers=0)
+        classifier,
+        teacher,
+        paths,
+        view_size=VIEW,
+        crop_size=CROP,
+        class_threshold=1.1,
+        box_offset=OFFSET,
+        batch_size=2,
+        num_workers=0)
     assert torch.equal(local, torch.zeros(len(paths), len(CLASSES)))
     assert stats['mean_crops'] == 0

@@ -46,10 +46,11 @@ def test_positive_cam_scale_on_hand_numbers():
     feats = (torch.tensor([[1., -2.], [3., -4.]]).view(1, 1, 2, 2), )
 
     # class 0 sees [1, -2, 3, -4], class 1 sees [-1, 2, -3, 4]
-    assert head.cam_scale_active is False
+    assert not head.cam_scale_on
+    assert 'cam_scale_on' in head.state_dict()  # checkpoints carry it
     torch.testing.assert_close(head(feats), torch.tensor([[-0.5, 0.5]]))
 
-    head.cam_scale_active = True
+    head.cam_scale_on.fill_(True)
     expected = torch.tensor([[(3 - 2 + 9 - 4) / 4, (-1 + 6 - 3 + 12) / 4]])
     torch.testing.assert_close(head(feats), expected)
     # the CAM itself stays unscaled

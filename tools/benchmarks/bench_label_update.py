@@ -23,13 +23,13 @@ from typing import List, Sequence
 
 import torch
 import torch.nn.functional as F
-from mmpretrain.registry import MODELS
-
-import ccd_mm  # noqa: F401  (registers the CAM head)
 from benchmark_setup import (add_classifier_arguments, add_common_arguments,
                              best_times, classifier_config, emit,
                              images_and_teacher, log, machine, pass_startup,
                              set_threads)
+from mmpretrain.registry import MODELS
+
+import ccd_mm  # noqa: F401  (registers the CAM head)
 from ccd_mm.core.aggregate import local_max
 from ccd_mm.core.cam import cam_to_boxes
 from ccd_mm.labeling import (CropViewDataset, GlobalViewDataset,
@@ -146,10 +146,18 @@ def main(argv=None):
             classifier_cams(classifier, chunk)
 
     def update(paths):
-        return cam_local_scores(classifier, teacher, paths, args.view_size,
-                                args.crop_size, 0.0, CAM_THRESHOLD,
-                                box_offset, args.batch_size,
-                                args.num_workers, args.size_divisor)
+        return cam_local_scores(
+            classifier,
+            teacher,
+            paths,
+            view_size=args.view_size,
+            crop_size=args.crop_size,
+            class_threshold=0.0,
+            cam_threshold=CAM_THRESHOLD,
+            box_offset=box_offset,
+            batch_size=args.batch_size,
+            num_workers=args.num_workers,
+            size_divisor=args.size_divisor)
 
     runs = dict(
         project=lambda: update(img_paths),

@@ -14,7 +14,7 @@ from ccd_mm.labeling import (cam_local_scores, check_pass_arguments,
                              classifier_scores)
 from ..eval_mode import eval_mode
 from ..pseudo_label_dataset_lookup import find_pseudo_label_dataset
-from ..run_teacher import run_teacher
+from ..teacher_config import resolve_teacher_config
 
 
 @HOOKS.register_module()
@@ -129,7 +129,7 @@ class CAMLabelUpdateHook(Hook):
         self.seed = seed
 
     def before_run(self, runner: Runner) -> None:
-        self.teacher = run_teacher(self.teacher, runner.cfg)
+        self.teacher = resolve_teacher_config(self.teacher, runner.cfg)
 
     def before_train_epoch(self, runner: Runner) -> None:
         table = find_pseudo_label_dataset(runner).label_table
@@ -159,10 +159,18 @@ class CAMLabelUpdateHook(Hook):
         with eval_mode(get_ori_model(runner.model)) as classifier:
             threshold = self._threshold(classifier, dataset, runner.epoch)
             local, stats = cam_local_scores(
-                classifier, teacher, img_paths, self.view_size,
-                self.crop_size, threshold, self.cam_threshold,
-                self.box_offset, self.batch_size, self.num_workers,
-                self.size_divisor, show_progress=True,
+                classifier,
+                teacher,
+                img_paths,
+                view_size=self.view_size,
+                crop_size=self.crop_size,
+                class_threshold=threshold,
+                cam_threshold=self.cam_threshold,
+                box_offset=self.box_offset,
+                batch_size=self.batch_size,
+                num_workers=self.num_workers,
+                size_divisor=self.size_divisor,
+                show_progress=True,
                 record_limit=self.record_boxes,
                 keep_proposals=self.record_proposals,
                 decoder=dataset.image_decoder)

@@ -40,4 +40,4 @@ class CCDWarmupHook(Hook):
         head.consistency_active = (
             self.consistency and runner.epoch >= self.warmup_epochs)
         if self.cam_scale_from_epoch is not None:
-            head.cam_scale_active = runner.epoch >= self.cam_scale_from_epoch
+            head.cam_scale_on.fill_(runner.epoch >= self.cam_scale_from_epoch)

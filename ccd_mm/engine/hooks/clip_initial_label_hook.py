@@ -14,7 +14,7 @@ from ccd_mm.labeling import (check_pass_arguments, initial_label_fields,
 from ccd_mm.labeling.label_cache import label_provenance, read_cached_scores
 from ..pseudo_label_dataset_lookup import find_pseudo_label_dataset
 from ..run_setup_checks import check_classifier_classes, warn_of_earlier_run
-from ..run_teacher import run_teacher
+from ..teacher_config import resolve_teacher_config
 
 # Written to the work dir: every training image the teacher could not decode.
 UNDECODABLE_IMAGES_FILE = 'undecodable_images.txt'
@@ -111,7 +111,7 @@ class CLIPInitialLabelHook(Hook):
         self._saved_table: Optional[dict] = None
 
     def before_run(self, runner: Runner) -> None:
-        self.teacher = run_teacher(self.teacher, runner.cfg)
+        self.teacher = resolve_teacher_config(self.teacher, runner.cfg)
 
     def after_load_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
         # The training loader may not be built yet here: keep the state and

@@ -26,9 +26,10 @@ class CAMMultiLabelHead(MultiLabelClsHead):
         in_channels (int): Channels D of the last backbone feature map
             (2048 for ResNet-50/101, 512 for ResNet-18).
         positive_cam_scale (float): Factor applied to the positive CAM values
-            before pooling while :attr:`cam_scale_active` is True. This is the
-            released training script's ``coeff`` (3 there, from the second
-            epoch on); not in the paper. Defaults to 1.0 (paper: no scaling).
+            before pooling while the switch :attr:`cam_scale_on` is True.
+            This is the released training script's ``coeff`` (3 there, from
+            the second epoch on); not in the paper. Defaults to 1.0 (paper:
+            no scaling).
         thr (float, optional): Score threshold for ``pred_label``, as in
             :class:`MultiLabelClsHead`. Defaults to None (0.5 when ``topk``
             is None too).
@@ -42,10 +43,11 @@ class CAMMultiLabelHead(MultiLabelClsHead):
     Notes:
         - The config must not pool the features (no neck): ``pre_logits``
           needs the 4-D map, e.g. ResNet with ``out_indices=(3,)``.
-        - :attr:`cam_scale_active` (default False) is a public switch for a
-          schedule hook; while it is True the scaling also applies to
-          ``predict``, as in the released script. It is stored as the buffer
-          ``cam_scale_on``, so checkpoints carry it to evaluation.
+        - :attr:`cam_scale_on` (a bool buffer, default False) is the switch a
+          schedule hook sets (``head.cam_scale_on.fill_(True)``); while it
+          is True the scaling also applies to ``predict``, as in the
+          released script. Being a buffer, checkpoints carry it to
+          evaluation.
           :meth:`forward_cam` always returns the unscaled map.
         - Targets are always ``gt_score`` (soft pseudo-labels); a sample
           without it is an error rather than a silent one-hot fallback.
@@ -72,14 +74,6 @@ class CAMMultiLabelHead(MultiLabelClsHead):
         self.register_buffer('cam_scale_on', torch.tensor(False))
         self.cam_conv = nn.Conv2d(in_channels, num_classes, kernel_size=1)
 
-    @property
-    def cam_scale_active(self) -> bool:
-        return bool(self.cam_scale_on)
-
-    @cam_scale_active.setter
-    def cam_scale_active(self, active: bool) -> None:
-        self.cam_scale_on.fill_(bool(active))
-
     def pre_logits(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
         """Return the last stage's feature map, unpooled ``(N, D, h, w)``."""
         feat = feats[-1]
@@ -97,7 +91,7 @@ class CAMMultiLabelHead(MultiLabelClsHead):
     def forward(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
         """Logits ``(N, C)``: global average pooling of the CAM."""
         cam = self.forward_cam(feats)
-        if self.cam_scale_active:
+        if self.cam_scale_on:
             cam = torch.where(cam > 0, cam * self.positive_cam_scale, cam)
         return cam.mean(dim=(2, 3))
 

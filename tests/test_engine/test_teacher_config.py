@@ -1,7 +1,7 @@
 import pytest
 from mmengine.config import Config
 
-from ccd_mm.engine.run_teacher import run_teacher
+from ccd_mm.engine.teacher_config import resolve_teacher_config
 
 REPO_CONFIG = 'configs/shapes/ccd_shapesml.py'
 
@@ -9,7 +9,7 @@ REPO_CONFIG = 'configs/shapes/ccd_shapesml.py'
 def test_hook_teacher_wins_over_the_config_teacher():
     own = dict(type='CLIPTeacher', model_name='own', pretrained='a.pt')
     cfg = dict(teacher=dict(type='CLIPTeacher', model_name='top'))
-    assert run_teacher(own, cfg) is own
+    assert resolve_teacher_config(own, cfg) is own
 
 
 def test_cfg_options_on_the_top_level_teacher_reach_the_hooks():
@@ -19,14 +19,14 @@ def test_cfg_options_on_the_top_level_teacher_reach_the_hooks():
         cfg.default_hooks.initial_labels, cfg.default_hooks.label_update
     ]
     for hook in label_hooks:
-        teacher = run_teacher(hook.get('teacher'), cfg)
+        teacher = resolve_teacher_config(hook.get('teacher'), cfg)
         assert teacher['pretrained'] == '/weights/elsewhere.pt'
         assert teacher['model_name'] == 'shapesml-clip-rn'
 
 
 def test_no_teacher_anywhere_names_the_fix():
     with pytest.raises(ValueError, match='top-level `teacher = '):
-        run_teacher(None, dict())
+        resolve_teacher_config(None, dict())
 
 
 @pytest.mark.parametrize('key', ['class_names', 'templates'])
@@ -35,4 +35,4 @@ def test_prompts_in_the_teacher_are_refused(key):
     for hook_teacher, cfg in ((teacher, dict()),
                               (None, dict(teacher=teacher))):
         with pytest.raises(ValueError, match=f"teacher sets \\['{key}'\\]"):
-            run_teacher(hook_teacher, cfg)
+            resolve_teacher_config(hook_teacher, cfg)

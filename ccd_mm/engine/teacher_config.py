@@ -1,7 +1,7 @@
 from typing import Mapping, Optional
 
 
-def run_teacher(hook_teacher: Optional[dict], cfg: Mapping) -> dict:
+def resolve_teacher_config(hook_teacher: Optional[dict], cfg: Mapping) -> dict:
     """The teacher config a label hook uses: its own ``teacher`` argument
     when given, else the run config's top-level ``teacher`` field.
 
