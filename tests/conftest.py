@@ -56,7 +56,7 @@ def _save_tiny_clip(model_name: str, out_dir: Path, seed: int) -> dict:
         torch.manual_seed(seed)
         model = open_clip.create_model(model_name)
         _calibrate_batch_norm(model.visual)
-    # CLIP's learned temperature is ~100 (ALGORITHM.md Sec. 0).
+    # CLIP's learned temperature is about 100 (docs/method.md, section 1).
     model.logit_scale.data.fill_(math.log(100))
     checkpoint = out_dir / f'{model_name}.pt'
     torch.save(model.state_dict(), checkpoint)

@@ -68,7 +68,7 @@ def set_dataloader_defaults(cfg, args):
     """Keep workers alive between epochs, as mmpretrain's tools do.
 
     The pseudo-label table is shared memory updated in place, so persistent
-    workers see new labels (DESIGN.md). DataLoader refuses persistent workers
+    workers see new labels. DataLoader refuses persistent workers
     without workers, hence the ``num_workers`` check.
     """
     for field in ('train_dataloader', 'val_dataloader', 'test_dataloader'):

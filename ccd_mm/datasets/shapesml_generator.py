@@ -17,14 +17,11 @@ Design choices that the tests and later stages rely on:
 * Rotation is limited for classes that would otherwise turn into another
   class (a square rotated 45 degrees is a diamond) or look unnatural.
 
-Version 1.1 (issue 8) made the small objects larger (0.2-0.35 of the image
-side, was 0.125-0.25) and the scenes sparser (1-4 objects with probabilities
-0.4 / 0.35 / 0.15 / 0.1, was 0.2 / 0.3 / 0.3 / 0.2; 1.95 objects per scene on
-average instead of 2.5). In version 1.0 the global view of the tiny CLIP
-teacher (``tools/shapesml/train_teacher.py``) scored 25 mAP points below the
-crop oracle, five times real CLIP's gap on VOC; the gap is now within about
-15 points while small objects are still missed far more often than large
-ones (``docs/results.md``).
+Small objects span 0.2-0.35 of the image side and a scene holds 1-4 objects
+(probabilities 0.4 / 0.35 / 0.15 / 0.1, 1.95 on average): at these sizes the
+global view of the tiny CLIP teacher (``tools/shapesml/train_teacher.py``)
+scores about 10 mAP points below the crop oracle and misses small objects far
+more often than large ones, as real CLIP does (``docs/results.md``).
 """
 import colorsys
 import json

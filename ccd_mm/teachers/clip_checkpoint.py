@@ -2,7 +2,7 @@
 
 open_clip fetches a pretrained tag from the Hugging Face hub or, for OpenAI
 tags, with urllib from a URL; without network that hangs for about 45 s
-before failing (DESIGN.md, open_clip). The teacher therefore resolves
+before failing. The teacher therefore resolves
 ``pretrained`` to a local file itself and fails at once, naming the file to
 place and where, when there is none.
 """

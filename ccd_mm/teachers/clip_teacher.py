@@ -1,4 +1,4 @@
-"""The frozen CLIP teacher of CCD and CDUL (ALGORITHM.md Sec. 0)."""
+"""The frozen CLIP teacher of CCD and CDUL (docs/method.md, section 1)."""
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -17,7 +17,7 @@ from .positional_embedding import (native_grid, positional_embedding_name,
                                    resize_positional_embedding, token_grid)
 
 # Pixel mean/std presets: CLIP's own, and ImageNet's as the released CCD
-# script uses (ALGORITHM.md Sec. 0).
+# script uses (docs/method.md, section 1).
 NORMALIZATIONS = dict(
     clip=(OPENAI_DATASET_MEAN, OPENAI_DATASET_STD),
     imagenet=(IMAGENET_MEAN, IMAGENET_STD),
@@ -28,7 +28,8 @@ NORMALIZATIONS = dict(
 class CLIPTeacher(nn.Module):
     """Frozen CLIP zero-shot classifier: images to class probabilities.
 
-    Implements the teacher of CCD Eq. 1-2 (ALGORITHM.md Sec. 0): class text
+    Implements the teacher of CCD Eq. 1-2 (docs/method.md, section 1): class
+    text
     embeddings ``w_c`` from prompt templates, and for an image
     ``p = softmax(logit_scale * <normalise(E_img(x)), w_c>)`` over the classes.
     Any open_clip model works; inputs may be larger or smaller than the
@@ -129,7 +130,7 @@ class CLIPTeacher(nn.Module):
 
     @torch.no_grad()
     def _class_text_embeddings(self, tokenizer) -> Tensor:
-        """``(C, D)`` template-averaged class embeddings (ALGORITHM.md Sec. 0).
+        """``(C, D)`` template-averaged class embeddings (docs/method.md).
 
         Each prompt is encoded and L2-normalised, the templates of a class
         are averaged, and the mean is L2-normalised again.

@@ -3,8 +3,8 @@
 OpenAI's ResNet CLIPs pool the last feature map with an attention layer whose
 positional embedding is fixed to the native grid (14 x 14 for RN50x64 at 448
 px); ViT CLIPs add a positional embedding per patch. CCD runs RN50x64 at 640 x
-640 (ALGORITHM.md Sec. 0), so the embedding is resized to the token grid of
-the input: bilinear on the 2-D grid, the class token kept as is.
+640 (docs/method.md, section 1), so the embedding is resized to the token grid
+of the input: bilinear on the 2-D grid, the class token kept as is.
 """
 from typing import Optional, Tuple
 

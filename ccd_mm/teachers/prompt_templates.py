@@ -1,4 +1,5 @@
-"""Prompt templates per dataset for the CLIP teacher (ALGORITHM.md Sec. 0).
+"""Prompt templates per dataset for the CLIP teacher (docs/method.md,
+section 1).
 
 Each entry is a tuple of ``str.format`` templates with one ``{}`` for the
 class name; the teacher averages the normalised text embeddings of all
@@ -11,6 +12,6 @@ PROMPT_TEMPLATES = dict(
     default=('a photo of the {}.', ),
     voc=('a photo of the {}.', ),
     coco=('a photo of the {}.', ),
-    # ALGORITHM.md Sec. 0: NUS-WIDE uses the indefinite article.
+    # NUS-WIDE's prompts use the indefinite article (docs/method.md).
     nus_wide=('a photo of a {}.', ),
 )

@@ -99,7 +99,7 @@ def test_boxes_enclose_the_drawn_objects(shapes_root):
         boxes = [obj['bbox'] for obj in record['objects']]
         for x1, y1, x2, y2 in boxes:
             assert 0 <= x1 < x2 <= IMAGE_SIZE and 0 <= y1 < y2 <= IMAGE_SIZE
-            # Smallest object extent is about 26 px at 128 px (version 1.1).
+            # Smallest object extent is about 26 px at 128 px.
             assert max(x2 - x1, y2 - y1) >= 16
             covered[y1:y2, x1:x2] = True
             inside = spread[y1:y2, x1:x2] >= OBJECT_SPREAD

@@ -1,4 +1,4 @@
-"""How CLIP-like a teacher is on ShapesML: the realism checks of issue 8.
+"""How CLIP-like a teacher is on ShapesML.
 
 The teacher is loaded through ``CLIPTeacher`` (the path the method uses)
 and run on held-out ShapesML scenes. Reported, with CCD's reference points:
