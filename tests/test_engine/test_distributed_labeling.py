@@ -91,6 +91,7 @@ def runs(tmp_path_factory, tiny_clip_resnet):
     return single_dir, sharded_dir
 
 
+@pytest.mark.slow
 def test_two_ranks_label_like_one(runs):
     single_dir, sharded_dir = runs
     single = load(single_dir / 'table_rank0.pt')['fields']
@@ -112,6 +113,7 @@ def test_two_ranks_label_like_one(runs):
         sharded['local_scores'], single['local_scores'], atol=1e-5)
 
 
+@pytest.mark.slow
 def test_two_ranks_train_all_epochs(runs):
     _, sharded_dir = runs
     final = load(sharded_dir / f'epoch_{MAX_EPOCHS}.pth')
@@ -138,6 +140,7 @@ def _table_states(node):
     return []
 
 
+@pytest.mark.slow
 def test_checkpoint_holds_the_table_once(runs):
     _, sharded_dir = runs
     # label_free_scores_epoch_*.pth are the selection's records, no

@@ -3,9 +3,12 @@ lists an absent JPEG and would fail only at the first validation."""
 from types import SimpleNamespace
 
 import pytest
+from mmengine.runner import Runner
 from mmpretrain.registry import DATASETS, HOOKS
 
+from ccd_mm.engine.hooks import clip_initial_label_hook
 from tests.test_datasets.test_voc import every_class_split, write_voc
+from .ccd_shapes_run import ccd_shapes_config, make_shapes_root
 
 
 def voc_runner(root, absent_images=()):
@@ -32,7 +35,27 @@ def test_complete_splits_pass(tmp_path):
     hook = HOOKS.build(dict(type='EvalImageCheckHook'))
     hook.before_train(runner)
     hook.before_test(runner)
-    assert hook.priority == 'HIGHEST'
+
+
+def test_check_runs_before_the_teacher_pass(tmp_path, tiny_clip_resnet,
+                                            monkeypatch):
+    """In a run, a validation split with a missing image stops training
+    before the initial labeling, not after the teacher pass."""
+    cfg = ccd_shapes_config(make_shapes_root(tmp_path / 'data'),
+                            tiny_clip_resnet, str(tmp_path / 'work'))
+    cfg.default_hooks.eval_image_check = dict(type='EvalImageCheckHook')
+    voc_root = tmp_path / 'VOC2007'
+    write_voc(voc_root, dict(test=every_class_split(100)), ('000102', ))
+    cfg.val_dataloader.dataset = dict(
+        type='VOC',
+        data_root=str(voc_root),
+        split='test',
+        test_mode=True,
+        pipeline=cfg.val_dataloader.dataset.pipeline)
+    monkeypatch.setattr(clip_initial_label_hook, 'label_global_views',
+                        lambda *args, **kwargs: pytest.fail('teacher ran'))
+    with pytest.raises(FileNotFoundError, match='000102.jpg'):
+        Runner.from_cfg(cfg).train()
 
 
 def test_no_validation_loop_is_not_checked():

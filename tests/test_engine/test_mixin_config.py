@@ -3,8 +3,10 @@ config, with only the wrapper, a CAM head and the hooks added (the README's
 mix-in example)."""
 import os
 
+import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
+from mmpretrain.datasets.categories import VOC2007_CATEGORIES
 
 from tests.test_datasets.test_voc import every_class_split, write_voc
 
@@ -27,11 +29,10 @@ custom_hooks = [
 """
 
 
-def test_stock_config_trains_with_ccd_components(tmp_path,
-                                                 tiny_clip_resnet):
+def test_stock_config_trains_with_ccd_components(tmp_path, tiny_clip_resnet):
     data_root = tmp_path / 'VOC2007'
-    write_voc(data_root, dict(trainval=every_class_split(0),
-                              test=every_class_split(100)))
+    write_voc(data_root,
+              dict(trainval=every_class_split(0), test=every_class_split(100)))
     config_file = tmp_path / 'mixin.py'
     config_file.write_text(
         MIXIN_CONFIG.format(data_root=data_root, **tiny_clip_resnet))
@@ -58,8 +59,24 @@ def test_stock_config_trains_with_ccd_components(tmp_path,
             hook.update(crop_size=64, box_offset=8)
     runner = Runner.from_cfg(cfg)
     runner.train()
-    table = runner.train_dataloader.dataset.label_table
+    dataset = runner.train_dataloader.dataset
+    table = dataset.label_table
     assert bool(table.labeled) and int(table.update_epoch) == 1
+    assert table.local_scores.abs().sum() > 0
     assert os.path.exists(tmp_path / 'work' / 'best_label_free.pth')
+    # The stock VOC split's annotations never reach the head: a sample
+    # carries the teacher's updated label and no VOC label.
+    served = dataset[0]['data_samples']
+    assert 'gt_label' not in served and 'gt_label_difficult' not in served
+    torch.testing.assert_close(served.gt_score, dataset.current_targets()[0])
+    assert not torch.equal(
+        dataset.current_targets(),
+        dataset.target_transform.label_stages(table)['debiased'])
+    # The stock evaluator scores the unwrapped test split: its samples keep
+    # VOC's labels, difficult ones included.
+    val_sample = runner.val_dataloader.dataset[4]['data_samples']
+    assert val_sample.gt_label.tolist() == []
+    assert val_sample.gt_label_difficult == [VOC2007_CATEGORIES.index('dog')]
     metrics = runner.val_loop.run()
-    assert 0 <= metrics['multi-label/mAP'] <= 100
+    assert {'multi-label/mAP', 'multi-label/precision',
+            'multi-label/recall'} <= set(metrics)

@@ -121,6 +121,7 @@ def test_bench_index(bench_script, capsys):
                  'list_index_growth')
 
 
+@pytest.mark.slow
 def test_bench_sharded_labeling_cli(tmp_path):
     """Through the command line: torchrun on 1 and 2 processes; the ranks'
     output must not reach stdout."""

@@ -17,6 +17,9 @@ import pytest
 
 from .tool_fixtures import write_tiny_config
 
+# Builds wheels and virtualenvs with pip.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 # Left out of the copy: VCS data, run outputs and earlier build products.
 ROOT_ONLY = {'.git', 'build', 'dist', 'data', 'work_dirs'}

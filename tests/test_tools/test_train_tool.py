@@ -6,12 +6,16 @@ import sys
 
 import mmengine
 import numpy as np
+import pytest
 from mmengine.registry import DefaultScope
 from mmpretrain.apis import ImageClassificationInferencer
 
 from ccd_mm.engine import load_checkpoint_file
 from .tool_fixtures import (BATCH_SIZE, IMAGES_PER_CLASS, TOOLS, load_tool,
                             write_tiny_config)
+
+# Every test runs the tools as subprocesses (and torchrun).
+pytestmark = pytest.mark.slow
 
 NUM_IMAGES = 2 * IMAGES_PER_CLASS
 ITERS_PER_EPOCH = NUM_IMAGES // BATCH_SIZE
