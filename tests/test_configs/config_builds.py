@@ -19,9 +19,9 @@ from PIL import Image
 from ccd_mm.datasets import CLIPPseudoLabelDataset
 from ccd_mm.datasets.shapesml_generator import generate_shapesml
 from ccd_mm.engine import find_hook_configs
-from ..test_datasets.test_coco_multilabel import write_coco
-from ..test_datasets.test_nus_wide import write_nus
-from ..test_datasets.test_voc import write_voc_devkit
+from tests.fixtures.coco_layout import write_coco
+from tests.fixtures.nus_wide_layout import write_nus
+from tests.fixtures.voc_layout import write_voc_devkit
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPO / 'configs'

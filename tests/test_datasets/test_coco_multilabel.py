@@ -1,85 +1,13 @@
-import json
 from unittest import mock
 
 import pytest
 from mmengine.logging import MMLogger
 from mmpretrain.registry import DATASETS, METRICS
 from mmpretrain.structures import label_to_onehot
-from PIL import Image
 
 from ccd_mm.datasets import COCOMultiLabel
 from ccd_mm.datasets.coco_multilabel import COCO_CATEGORIES
-
-# Category ids of instances_*2014.json, in the order of COCO_CATEGORIES.
-COCO_CATEGORY_IDS = (
-    list(range(1, 12)) + list(range(13, 26)) + [27, 28] + list(range(31, 45)) +
-    list(range(46, 66)) + [67, 70] + list(range(72, 83)) + list(range(84, 91)))
-DOG, GIRAFFE, ZEBRA, TOOTHBRUSH, CAT = 18, 25, 24, 90, 17
-PERSON = 1
-
-
-def write_split(root, split, images, annotations, absent=(), corrupt=()):
-    """Write a COCO split: images are (id, file_name) pairs; annotations
-    (image_id, category_id, iscrowd) triples; ``absent`` file names get no
-    file, ``corrupt`` ones get bytes no decoder reads."""
-    categories = [
-        dict(id=cat_id, name=name, supercategory='thing')
-        for cat_id, name in zip(COCO_CATEGORY_IDS, COCO_CATEGORIES)
-    ]
-    content = dict(
-        images=[
-            dict(id=i, file_name=name, width=8, height=8) for i, name in images
-        ],
-        annotations=[
-            dict(
-                id=k,
-                image_id=i,
-                category_id=c,
-                iscrowd=crowd,
-                bbox=[0, 0, 4, 4],
-                area=16) for k, (i, c, crowd) in enumerate(annotations)
-        ],
-        # The official file lists categories by id; shuffling them checks
-        # that indices do not depend on the json's order.
-        categories=categories[::-1])
-    (root / 'annotations').mkdir(exist_ok=True)
-    (root / 'annotations' / f'instances_{split}2014.json').write_text(
-        json.dumps(content))
-    image_dir = root / f'{split}2014'
-    image_dir.mkdir()
-    for _, name in images:
-        if name in absent:
-            continue
-        if name in corrupt:
-            (image_dir / name).write_bytes(b'not a jpeg')
-        else:
-            Image.new('RGB', (8, 8), (200, 30, 30)).save(image_dir / name)
-
-
-def file_name(split, image_id):
-    return f'COCO_{split}2014_{image_id:012d}.jpg'
-
-
-def write_coco(root):
-    """A COCO-2014 tree in ``root``: train2014 with an unannotated, a
-    missing and a corrupt image; val2014 with every category."""
-    train = [(i, file_name('train', i)) for i in (36, 9, 25, 30, 34)]
-    write_split(
-        root,
-        'train',
-        train,
-        annotations=[(9, PERSON, 0), (9, DOG, 0), (9, DOG, 0), (9, PERSON, 1),
-                     (25, GIRAFFE, 0), (25, TOOTHBRUSH, 0), (34, ZEBRA, 0),
-                     (36, CAT, 0)],
-        absent={file_name('train', 34)},
-        corrupt={file_name('train', 36)})
-    # Four val images share the 80 categories (mAP needs a positive in
-    # every class), a fifth has no annotation.
-    val = [(i, file_name('val', i)) for i in (42, 73, 74, 133, 136)]
-    annotations = [(val[k % 4][0], cat_id, 0)
-                   for k, cat_id in enumerate(COCO_CATEGORY_IDS)]
-    write_split(root, 'val', val, annotations)
-    return root
+from tests.fixtures.coco_layout import file_name, write_coco
 
 
 @pytest.fixture

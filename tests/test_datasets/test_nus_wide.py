@@ -4,75 +4,9 @@ import pytest
 from mmengine.logging import MMLogger
 from mmpretrain.registry import DATASETS, METRICS
 from mmpretrain.structures import label_to_onehot
-from PIL import Image
 
 from ccd_mm.datasets import NUSWIDE
-from ccd_mm.datasets.nus_wide import NUS_WIDE_CONCEPTS
-
-AIRPORT, CAT, DOG, SKY, ZEBRA = 0, 11, 18, 55, 80
-
-
-def write_split(root, split, entries, labels, absent=(), corrupt=()):
-    """Write one split in the official layout.
-
-    ``entries`` are image-list lines (Windows paths, CRLF endings as in the
-    official files), ``labels`` the concept indices of each entry;
-    ``absent`` entries get no file and ``corrupt`` ones undecodable bytes.
-    """
-    name = split.capitalize()
-    (root / 'ImageList').mkdir(exist_ok=True)
-    (root / 'ImageList' / f'{name}Imagelist.txt').write_bytes(''.join(
-        f'{entry}\r\n' for entry in entries).encode())
-    label_dir = root / 'Groundtruth' / 'TrainTestLabels'
-    label_dir.mkdir(parents=True, exist_ok=True)
-    for c, concept in enumerate(NUS_WIDE_CONCEPTS):
-        (label_dir / f'Labels_{concept}_{name}.txt').write_text(''.join(
-            f'{int(c in image_labels)} \n' for image_labels in labels))
-    for entry in entries:
-        relative = entry.replace('\\', '/').split('/')[-2:]
-        path = root.joinpath('Flickr', *relative)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if entry in absent:
-            continue
-        if entry in corrupt:
-            path.write_bytes(b'not a jpeg')
-        else:
-            Image.new('RGB', (8, 8), (30, 30, 200)).save(path)
-
-
-TRAIN_ENTRIES = [
-    'actor\\0001_101.jpg',
-    'beach\\0002_102.jpg',
-    'beach\\0003_103.jpg',
-    'C:\\ImageData\\Flickr\\cat\\0004_104.jpg',
-    'cat\\0005_105.jpg',
-]
-
-
-def write_nus(root):
-    """A NUS-WIDE tree in ``root`` as the official files lay it out: a
-    train split with an unlabeled, a missing and a corrupt image; a test
-    split with every concept."""
-    (root / 'ConceptsList').mkdir()
-    (root / 'ConceptsList' / 'Concepts81.txt').write_text(''.join(
-        f'{concept}\r\n' for concept in NUS_WIDE_CONCEPTS))
-    write_split(
-        root,
-        'train',
-        TRAIN_ENTRIES,
-        labels=[{AIRPORT, ZEBRA}, set(), {DOG}, {CAT}, {SKY}],
-        absent={TRAIN_ENTRIES[2]},
-        corrupt={TRAIN_ENTRIES[4]})
-    # Three test images share the 81 concepts (mAP needs a positive in
-    # every class), a fourth has none of them.
-    write_split(
-        root,
-        'test', [
-            'sky\\1001_201.jpg', 'sky\\1002_202.jpg', 'tree\\1003_203.jpg',
-            'tree\\1004_204.jpg'
-        ],
-        labels=[set(range(k, 81, 3)) for k in range(3)] + [set()])
-    return root
+from tests.fixtures.nus_wide_layout import AIRPORT, CAT, SKY, ZEBRA, write_nus
 
 
 @pytest.fixture

@@ -3,7 +3,8 @@ import pytest
 from mmpretrain.datasets.categories import VOC2007_CATEGORIES
 from mmpretrain.registry import DATASETS, METRICS
 from mmpretrain.structures import label_to_onehot
-from PIL import Image
+
+from tests.fixtures.voc_layout import annotation_xml, write_voc_devkit
 
 CLASS = {name: i for i, name in enumerate(VOC2007_CATEGORIES)}
 TEST_PIPELINE = [
@@ -13,68 +14,6 @@ TEST_PIPELINE = [
         type='PackInputs',
         meta_keys=('sample_idx', 'img_path', 'gt_label_difficult')),
 ]
-
-
-def annotation_xml(image_id, objects, with_difficult=True):
-    """VOC xml for ``objects``, a list of (class name, difficult) pairs."""
-    parts = [
-        f'<annotation><folder>VOC</folder>'
-        f'<filename>{image_id}.jpg</filename>'
-        '<size><width>8</width><height>8</height><depth>3</depth></size>'
-    ]
-    for name, difficult in objects:
-        tag = f'<difficult>{difficult}</difficult>' if with_difficult else ''
-        parts.append(f'<object><name>{name}</name><pose>Unspecified</pose>'
-                     f'<truncated>0</truncated>{tag}<bndbox><xmin>1</xmin>'
-                     '<ymin>1</ymin><xmax>6</xmax><ymax>6</ymax></bndbox>'
-                     '</object>')
-    return ''.join(parts) + '</annotation>'
-
-
-def write_voc(root, splits, absent_images=()):
-    """Write a VOC tree; ``splits`` maps a split name to a dict
-    ``{image id: [(class name, difficult), ...]}``."""
-    for sub in ('JPEGImages', 'Annotations', 'ImageSets/Main'):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    for split, images in splits.items():
-        (root / 'ImageSets' / 'Main' / f'{split}.txt').write_text(''.join(
-            f'{image_id}\n' for image_id in images))
-        for image_id, objects in images.items():
-            (root / 'Annotations' / f'{image_id}.xml').write_text(
-                annotation_xml(image_id, objects))
-            if image_id not in absent_images:
-                Image.new('RGB', (8, 8), (10, 120, 10)).save(
-                    root / 'JPEGImages' / f'{image_id}.jpg')
-
-
-def every_class_split(first_id):
-    """Four images sharing the 20 classes (mAP needs a positive in every
-    class) and one whose only object, a dog, is difficult."""
-    images = {
-        f'{first_id + k:06d}': [(name, 0) for name in VOC2007_CATEGORIES[k::4]]
-        for k in range(4)
-    }
-    images[f'{first_id + 4:06d}'] = [('dog', 1)]
-    return images
-
-
-TRAIN_IMAGES = {
-    # A class with a difficult and a non-difficult object is a label.
-    '000005': [('chair', 0), ('chair', 1), ('diningtable', 0)],
-    '000007': [('car', 0)],
-    # A class seen only on difficult objects is not a label.
-    '000009': [('person', 1), ('horse', 0)],
-}
-
-
-def write_voc_devkit(root):
-    """``root/VOC2007`` (trainval, test) and ``root/VOC2012`` (train, val)
-    as the VOC devkit lays them out."""
-    write_voc(root / 'VOC2007',
-              dict(trainval=TRAIN_IMAGES, test=every_class_split(100)))
-    write_voc(root / 'VOC2012',
-              dict(train=TRAIN_IMAGES, val=every_class_split(200)))
-    return root
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ from ccd_mm.datasets import PseudoLabelTable
 from ccd_mm.datasets.shapesml_generator import generate_shapesml
 from ccd_mm.engine.hooks import clip_initial_label_hook
 from ccd_mm.engine.hooks.label_free_checkpoint_hook import pseudo_label_map
-from .ccd_shapes_run import SIZE, ccd_shapes_config, load, make_shapes_root
+from tests.fixtures.ccd_shapes_run import (SIZE, ccd_shapes_config, load,
+                                           make_shapes_root)
 
 
 def train(cfg):

@@ -16,8 +16,8 @@ from ccd_mm.engine.hooks import (CDULInitialLabelHook, GradientAlignmentHook,
                                  cdul_initial_label_hook)
 from ccd_mm.labeling import classifier_scores, label_grid_snippets
 from ccd_mm.teachers import CLIPTeacher
-from .ccd_shapes_run import SIZE, load, make_shapes_root
-from .cdul_shapes_run import WARMUP_EPOCHS, cdul_shapes_config
+from tests.fixtures.ccd_shapes_run import SIZE, load, make_shapes_root
+from tests.fixtures.cdul_shapes_run import WARMUP_EPOCHS, cdul_shapes_config
 
 
 def train(cfg):

@@ -9,8 +9,9 @@ from mmengine.runner import CheckpointLoader
 
 from ccd_mm.engine import (TRUSTED_SCHEME, UntrustedCheckpointError,
                            load_checkpoint_file)
-from ..code_running_pickle import FORMATS, write_code_running_checkpoint
-from ..test_tools.tool_fixtures import load_tool
+from tests.fixtures.code_running_pickle import (FORMATS,
+                                                write_code_running_checkpoint)
+from tests.fixtures.tools import load_tool
 from .tiny_runner import ITERS_PER_EPOCH, build_runner
 
 

@@ -21,7 +21,8 @@ from mmpretrain.registry import HOOKS
 from ccd_mm.datasets import PseudoLabelTable
 from ccd_mm.engine.pseudo_label_dataset_lookup import find_pseudo_label_dataset
 from ccd_mm.labeling.sharded_pass import gather_rows
-from .ccd_shapes_run import ccd_shapes_config, load, make_shapes_root
+from tests.fixtures.ccd_shapes_run import (ccd_shapes_config, load,
+                                           make_shapes_root)
 
 REPO = Path(__file__).resolve().parents[2]
 MAX_EPOCHS = 2

@@ -7,8 +7,8 @@ from mmengine.runner import Runner
 from mmpretrain.registry import DATASETS, HOOKS
 
 from ccd_mm.engine.hooks import clip_initial_label_hook
-from tests.test_datasets.test_voc import every_class_split, write_voc
-from .ccd_shapes_run import ccd_shapes_config, make_shapes_root
+from tests.fixtures.ccd_shapes_run import ccd_shapes_config, make_shapes_root
+from tests.fixtures.voc_layout import every_class_split, write_voc
 
 
 def voc_runner(root, absent_images=()):

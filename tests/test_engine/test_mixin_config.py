@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from mmpretrain.datasets.categories import VOC2007_CATEGORIES
 
-from tests.test_datasets.test_voc import every_class_split, write_voc
+from tests.fixtures.voc_layout import every_class_split, write_voc
 
 MIXIN_CONFIG = """
 _base_ = ['mmpretrain::csra/resnet101-csra_1xb16_voc07-448px.py']

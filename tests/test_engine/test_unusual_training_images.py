@@ -16,7 +16,8 @@ from PIL import Image
 
 from ccd_mm.engine.hooks import clip_initial_label_hook
 from ccd_mm.labeling import label_global_views
-from .ccd_shapes_run import SIZE, ccd_shapes_config, make_shapes_root
+from tests.fixtures.ccd_shapes_run import (SIZE, ccd_shapes_config,
+                                           make_shapes_root)
 
 GRAY16 = 3000
 

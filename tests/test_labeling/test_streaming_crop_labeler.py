@@ -1,8 +1,8 @@
 import torch
 
 from ccd_mm.core.aggregate import local_max
-from ccd_mm.structures import stack_by_shape
 from ccd_mm.labeling.streaming_crop_labeler import StreamingCropLabeler
+from ccd_mm.structures import stack_by_shape
 
 NUM_CLASSES = 3
 

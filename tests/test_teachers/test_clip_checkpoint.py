@@ -6,7 +6,7 @@ import torch
 
 from ccd_mm.teachers import CLIPTeacher, resolve_clip_checkpoint
 from ccd_mm.teachers.clip_checkpoint import is_torchscript_archive
-from ..code_running_pickle import write_code_running_checkpoint
+from tests.fixtures.code_running_pickle import write_code_running_checkpoint
 
 RN50_OPENAI_URL = ('https://openaipublic.azureedge.net/clip/models/'
                    'afeb0e10f9e5a86da6080e35cf09123aca3b358a0c3e3b6c78a7b63'

@@ -6,7 +6,7 @@ import json
 import math
 
 from ccd_mm.core.early_stop import SELECTION_RULES
-from .tool_fixtures import load_tool
+from tests.fixtures.tools import load_tool
 
 
 def test_quick_run_reports_rows_differences_boxes_and_rules(

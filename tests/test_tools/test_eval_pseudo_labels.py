@@ -13,8 +13,8 @@ from ccd_mm.engine import build_pseudo_label_dataset
 from ccd_mm.evaluation import (format_report, load_pseudo_labels,
                                pseudo_label_report, train_ground_truth)
 from ccd_mm.labeling.label_cache import read_label_cache, write_label_cache
-from .ccd_tool_run import shared_ccd_run
-from .tool_fixtures import load_tool
+from tests.fixtures.ccd_tool_run import shared_ccd_run
+from tests.fixtures.tools import load_tool
 
 CLASSES = ['a', 'b', 'c']
 # Image 3 shows class a only as difficult objects (-1); image 4 did not

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from ccd_mm.datasets.shapesml_generator import SHAPESML_CLASSES
-from .ccd_tool_run import shared_ccd_run
-from .tool_fixtures import load_tool
+from tests.fixtures.ccd_tool_run import shared_ccd_run
+from tests.fixtures.tools import load_tool
 
 TOPK = 3
 

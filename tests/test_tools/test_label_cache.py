@@ -12,15 +12,15 @@ from mmengine.config import Config
 from mmpretrain.registry import HOOKS
 
 from ccd_mm.datasets.pseudo_label_table import image_list_digest
-from ccd_mm.engine.hooks import clip_initial_label_hook
 from ccd_mm.engine import build_pseudo_label_dataset
+from ccd_mm.engine.hooks import clip_initial_label_hook
 from ccd_mm.evaluation import load_pseudo_labels
 from ccd_mm.labeling import label_cache
 from ccd_mm.labeling.label_cache import (CACHED_TABLE_FIELDS,
                                          PROVENANCE_FIELDS, LabelCacheMismatch,
                                          label_provenance, read_cached_scores,
                                          read_label_cache, write_label_cache)
-from .ccd_tool_run import shared_ccd_run
+from tests.fixtures.ccd_tool_run import shared_ccd_run
 
 PROVENANCE = dict(
     teacher='RN50x64-quickgelu',

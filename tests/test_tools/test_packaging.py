@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .tool_fixtures import write_tiny_config
+from tests.fixtures.tools import write_tiny_config
 
 # Builds wheels and virtualenvs with pip.
 pytestmark = pytest.mark.slow

@@ -11,7 +11,7 @@ from ccd_mm.datasets import ShapesML
 from ccd_mm.datasets.shapesml_generator import (SHAPESML_CLASSES,
                                                 generate_shapesml)
 from ccd_mm.teachers import CLIPTeacher
-from .tool_fixtures import load_tool
+from tests.fixtures.tools import load_tool
 
 train_teacher = load_tool('shapesml/train_teacher')
 teacher_realism = load_tool('shapesml/teacher_realism')

@@ -11,8 +11,8 @@ from mmengine.registry import DefaultScope
 from mmpretrain.apis import ImageClassificationInferencer
 
 from ccd_mm.engine import load_checkpoint_file
-from .tool_fixtures import (BATCH_SIZE, IMAGES_PER_CLASS, TOOLS, load_tool,
-                            write_tiny_config)
+from tests.fixtures.tools import (BATCH_SIZE, IMAGES_PER_CLASS, TOOLS,
+                                  load_tool, write_tiny_config)
 
 # Every test runs the tools as subprocesses (and torchrun).
 pytestmark = pytest.mark.slow

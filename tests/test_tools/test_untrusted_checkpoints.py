@@ -8,9 +8,9 @@ import torch
 
 from ccd_mm.engine import (CheckpointMismatchError, UntrustedCheckpointError,
                            load_checkpoint_file)
-from ..code_running_pickle import write_code_running_checkpoint
-from .ccd_tool_run import shared_ccd_run
-from .tool_fixtures import load_tool
+from tests.fixtures.ccd_tool_run import shared_ccd_run
+from tests.fixtures.code_running_pickle import write_code_running_checkpoint
+from tests.fixtures.tools import load_tool
 
 
 @pytest.fixture(scope='module')

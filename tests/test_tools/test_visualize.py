@@ -10,8 +10,8 @@ from PIL import Image
 
 from ccd_mm.visualization import (draw_cam_boxes, plot_class_bias,
                                   plot_label_histograms)
-from .ccd_tool_run import shared_ccd_run
-from .tool_fixtures import load_tool
+from tests.fixtures.ccd_tool_run import shared_ccd_run
+from tests.fixtures.tools import load_tool
 
 GREY = 128
 
