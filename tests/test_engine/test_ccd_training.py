@@ -25,6 +25,13 @@ def train(cfg):
     return runner
 
 
+def assert_same_weights(runner, reference):
+    """A resumed run ends where the uninterrupted one did."""
+    expected = reference.model.state_dict()
+    for name, weight in runner.model.state_dict().items():
+        assert torch.allclose(weight, expected[name], atol=1e-6), name
+
+
 @pytest.fixture(scope='module')
 def finished_run(tmp_path_factory, tiny_clip_resnet):
     root = tmp_path_factory.mktemp('run')
@@ -100,11 +107,7 @@ def test_resume_after_update_restores_table_and_weights(
     reference = finished_run.train_dataloader.dataset.label_table
     assert int(table.update_epoch) == 2
     assert torch.equal(table.local_scores, reference.local_scores)
-    for (name,
-         weight), (_,
-                   expected) in zip(resumed.model.state_dict().items(),
-                                    finished_run.model.state_dict().items()):
-        assert torch.allclose(weight, expected, atol=1e-6), name
+    assert_same_weights(resumed, finished_run)
 
 
 def test_resume_after_the_data_directory_moved(tmp_path, tiny_clip_resnet,
@@ -128,11 +131,7 @@ def test_resume_after_the_data_directory_moved(tmp_path, tiny_clip_resnet,
     log = (Path(resumed.log_dir) / f'{resumed.timestamp}.log').read_text()
     assert (f'its images were under {reference.image_root}, now under '
             f'{table.image_root}') in log
-    for (name,
-         weight), (_,
-                   expected) in zip(resumed.model.state_dict().items(),
-                                    finished_run.model.state_dict().items()):
-        assert torch.allclose(weight, expected, atol=1e-6), name
+    assert_same_weights(resumed, finished_run)
 
 
 def test_resume_on_another_image_list_stops(tmp_path, tiny_clip_resnet,
