@@ -259,8 +259,9 @@ def run_report(runner, job: dict) -> dict:
     from ccd_mm.engine.hooks import LabelFreeCheckpointHook
     from ccd_mm.engine.pseudo_label_dataset_lookup import \
         find_pseudo_label_dataset
-    from ccd_mm.evaluation import (cam_box_recall, grown_boxes,
-                                   pseudo_label_report, train_ground_truth)
+    from ccd_mm.evaluation import (cam_box_recall, pseudo_label_report,
+                                   train_ground_truth)
+    from ccd_mm.labeling import grown_boxes
     report = {}
     try:
         dataset = find_pseudo_label_dataset(runner)

@@ -36,7 +36,7 @@ from torch.utils.data import DataLoader
 from ccd_mm.core.bias import confident_mask, estimate_clip_bias
 from ccd_mm.datasets import ShapesML
 from ccd_mm.datasets.shapesml_generator import SHAPESML_CLASSES
-from ccd_mm.evaluation.crop_oracle import crop_oracle_probs, grown_boxes
+from ccd_mm.labeling import crop_oracle_probs, grown_boxes
 from ccd_mm.labeling.image_views import GlobalViewDataset
 from ccd_mm.teachers import CLIPTeacher
 

@@ -3,8 +3,8 @@ from typing import Dict, Optional, Tuple
 import torch
 from mmpretrain.registry import HOOKS, MODELS
 
-from ccd_mm.evaluation.crop_oracle import crop_oracle_probs, grown_boxes
-from ccd_mm.labeling.label_cache import initial_label_fields
+from ccd_mm.labeling import (crop_oracle_probs, grown_boxes,
+                             initial_label_fields)
 from .clip_initial_label_hook import CLIPInitialLabelHook
 
 

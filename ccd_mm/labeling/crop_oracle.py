@@ -1,13 +1,14 @@
 """The crop oracle of a ShapesML split: the teacher on a crop around every
 ground-truth box, the ceiling of what crop proposals can give a teacher
 (CCD 3.2, Eq. 5). It reads the split's ground truth, so it serves reports
-only (tools/shapesml/teacher_realism.py, the ablation's oracle row)."""
+and headroom runs only (tools/shapesml/teacher_realism.py,
+``CropOracleLabelHook``), never a label-free result."""
 from typing import List, Sequence, Tuple
 
 import torch
 
 from ccd_mm.core.aggregate import local_max
-from ccd_mm.labeling.image_views import CropViewDataset
+from .image_views import CropViewDataset
 
 
 def grown_boxes(boxes: Sequence, image_sizes: Sequence[Tuple[int, int]],
