@@ -1,3 +1,4 @@
+import json
 from unittest import mock
 
 import pytest

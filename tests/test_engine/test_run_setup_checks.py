@@ -5,7 +5,7 @@ from mmpretrain.registry import HOOKS, TRANSFORMS
 
 from ccd_mm.engine.hooks import clip_initial_label_hook
 from ccd_mm.engine.run_setup_checks import earlier_run_outputs
-from .ccd_shapes_run import ccd_shapes_config, make_shapes_root
+from tests.fixtures.ccd_shapes_run import ccd_shapes_config, make_shapes_root
 
 
 @pytest.fixture
