@@ -3,11 +3,12 @@ ground-truth box, the ceiling of what crop proposals can give a teacher
 (CCD 3.2, Eq. 5). It reads the split's ground truth, so it serves reports
 and headroom runs only (tools/shapesml/teacher_realism.py,
 ``CropOracleLabelHook``), never a label-free result."""
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 
 from ccd_mm.core.aggregate import local_max
+from ccd_mm.datasets.image_decoder import ImageDecoder
 from .image_views import CropViewDataset
 
 
@@ -39,11 +40,17 @@ def grown_boxes(boxes: Sequence, image_sizes: Sequence[Tuple[int, int]],
 
 
 @torch.no_grad()
-def crop_oracle_probs(teacher: torch.nn.Module, paths: Sequence[str],
-                      boxes: Sequence[torch.Tensor], view_size: int,
-                      crop_size: int) -> torch.Tensor:
-    """(N, C) per-class max of the teacher over each image's box crops."""
-    crops = CropViewDataset(paths, boxes, view_size, crop_size)
+def crop_oracle_probs(teacher: torch.nn.Module,
+                      paths: Sequence[str],
+                      boxes: Sequence[torch.Tensor],
+                      view_size: int,
+                      crop_size: int,
+                      decoder: Optional[ImageDecoder] = None) -> torch.Tensor:
+    """(N, C) per-class max of the teacher over each image's box crops;
+    ``decoder`` as in :class:`~ccd_mm.labeling.image_views.CropViewDataset`.
+    """
+    crops = CropViewDataset(
+        paths, boxes, view_size, crop_size, decoder=decoder)
     views, owners = [], []
     for index in range(len(crops)):
         _, image_crops = crops[index]

@@ -66,7 +66,12 @@ class CropOracleLabelHook(CLIPInitialLabelHook):
                              for info in infos], self.view_size,
                             self.box_offset)
         teacher = MODELS.build(dataset.teacher_config(self.teacher))
-        scores = crop_oracle_probs(teacher, dataset.image_paths(), boxes,
-                                   self.view_size, self.crop_size)
+        scores = crop_oracle_probs(
+            teacher,
+            dataset.image_paths(),
+            boxes,
+            self.view_size,
+            self.crop_size,
+            decoder=dataset.image_decoder)
         decoded = torch.ones(len(infos), dtype=torch.bool)
         return initial_label_fields(scores, decoded, self.entropy_threshold)
