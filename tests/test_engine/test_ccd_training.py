@@ -53,6 +53,9 @@ def test_run_updates_labels_and_writes_both_checkpoints(finished_run):
     best = load(os.path.join(work_dir, 'best_label_free.pth'))
     selection = best['label_free_selection']
     assert len(selection['history']) == selection['selected_epoch']
+    # the checkpoint is saved when the kept epoch ends: its meta names it
+    assert best['meta']['epoch'] == selection['selected_epoch']
+    assert selection['rule'] == 'paper'
     # the table travels with every checkpoint, once
     final = load(os.path.join(work_dir, 'epoch_4.pth'))
     assert torch.equal(
