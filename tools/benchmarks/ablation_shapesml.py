@@ -102,13 +102,16 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='splits; the first is the main one, a second is the repeat')
     parser.add_argument('--num-train', type=int, default=2000)
     parser.add_argument('--num-test', type=int, default=1000)
-    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2, 3, 4])
+    parser.add_argument(
+        '--seeds', type=int, nargs='+', default=[0, 1, 2, 3, 4])
     parser.add_argument(
         '--rows',
         nargs='+',
         choices=ROW_CONFIGS,
-        default=['global_labels', 'ccd', 'ccd_script', 'crop_oracle_labels',
-                 'ground_truth_labels'])
+        default=[
+            'global_labels', 'ccd', 'ccd_script', 'crop_oracle_labels',
+            'ground_truth_labels'
+        ])
     parser.add_argument(
         '--repeat-rows',
         nargs='*',
@@ -120,8 +123,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='override the configs\' schedule (10 epochs); the label '
         'update stays at the start of epoch 3')
     parser.add_argument('--jobs', type=int, default=2)
-    parser.add_argument('--threads', type=int, default=1,
-                        help='torch threads per job')
+    parser.add_argument(
+        '--threads', type=int, default=1, help='torch threads per job')
     parser.add_argument(
         '--quick',
         action='store_true',
@@ -139,15 +142,27 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def experiments(args) -> List[dict]:
     """(name, data seed, teacher, rows) of each experiment."""
-    plans = [dict(name='main', data_seed=args.data_seeds[0],
-                  teacher=args.teachers[0], rows=args.rows)]
+    plans = [
+        dict(
+            name='main',
+            data_seed=args.data_seeds[0],
+            teacher=args.teachers[0],
+            rows=args.rows)
+    ]
     if args.repeat_rows and len(args.data_seeds) > 1:
-        plans.append(dict(name='second_split', data_seed=args.data_seeds[1],
-                          teacher=args.teachers[0], rows=args.repeat_rows))
+        plans.append(
+            dict(
+                name='second_split',
+                data_seed=args.data_seeds[1],
+                teacher=args.teachers[0],
+                rows=args.repeat_rows))
     if args.repeat_rows and len(args.teachers) > 1:
-        plans.append(dict(name='second_teacher',
-                          data_seed=args.data_seeds[0],
-                          teacher=args.teachers[1], rows=args.repeat_rows))
+        plans.append(
+            dict(
+                name='second_teacher',
+                data_seed=args.data_seeds[0],
+                teacher=args.teachers[1],
+                rows=args.repeat_rows))
     return plans
 
 
@@ -155,9 +170,12 @@ def prepare_split(args, data_seed: int, root: str) -> None:
     """Generate the split unless ``root`` holds this one already."""
     from ccd_mm.datasets.shapesml_generator import (SHAPESML_VERSION,
                                                     generate_shapesml)
-    wanted = dict(version=SHAPESML_VERSION, seed=data_seed,
-                  num_train=args.num_train, num_test=args.num_test,
-                  image_size=128)
+    wanted = dict(
+        version=SHAPESML_VERSION,
+        seed=data_seed,
+        num_train=args.num_train,
+        num_test=args.num_test,
+        image_size=128)
     meta_file = osp.join(root, 'meta.json')
     if osp.isfile(meta_file):
         with open(meta_file) as file:
@@ -165,8 +183,10 @@ def prepare_split(args, data_seed: int, root: str) -> None:
         if all(meta.get(key) == value for key, value in wanted.items()):
             return
         shutil.rmtree(root)
-    generate_shapesml(root, **{k: v for k, v in wanted.items()
-                               if k != 'version'})
+    generate_shapesml(root, **{
+        k: v
+        for k, v in wanted.items() if k != 'version'
+    })
 
 
 @contextlib.contextmanager
@@ -218,8 +238,8 @@ def run_config(job: dict):
     if 'label_free_checkpoint' in hooks:
         hooks.label_free_checkpoint.record_scores = True
     # The label-free checkpoint is the only one this report reads.
-    hooks.checkpoint = dict(type='CheckpointHook', interval=-1,
-                            save_last=False)
+    hooks.checkpoint = dict(
+        type='CheckpointHook', interval=-1, save_last=False)
     hooks.logger.interval = 50
     if job['epochs']:
         cfg.train_cfg.max_epochs = job['epochs']
@@ -244,7 +264,8 @@ def train_job(job: dict) -> dict:
         runner.train()
     test_curve = runner.message_hub.get_scalar(f'val/{METRIC}').data[0]
     result = dict(
-        row=job['row'], seed=job['seed'],
+        row=job['row'],
+        seed=job['seed'],
         test_mAP=[round(float(v), 3) for v in test_curve],
         seconds=round(time.time() - start))
     result.update(run_report(runner, job))
@@ -267,7 +288,8 @@ def run_report(runner, job: dict) -> dict:
         dataset = find_pseudo_label_dataset(runner)
     except TypeError:  # the ground-truth row has no pseudo-labels
         return report
-    stages = label_stages(dataset)
+    # The last stage is what the classifier trains on at the end.
+    stages = dataset.target_transform.label_stages(dataset.label_table)
     quality = pseudo_label_report(stages, train_ground_truth(dataset),
                                   dataset.label_table.bias,
                                   dataset.label_table.valid,
@@ -280,8 +302,7 @@ def run_report(runner, job: dict) -> dict:
         h for h in runner.hooks if isinstance(h, LabelFreeCheckpointHook)
     ]
     if selector:
-        report['selection_curve'] = [round(v, 3) for v in
-                                     selector[0].history]
+        report['selection_curve'] = [round(v, 3) for v in selector[0].history]
     proposals = sorted(Path(job['work_dir']).glob('cam_proposals_*.json'))
     if proposals:
         with open(proposals[0]) as file:
@@ -294,44 +315,43 @@ def run_report(runner, job: dict) -> dict:
             [torch.tensor(image['classes']) for image in content['images']],
             grown_boxes([info['gt_bboxes'] for info in infos],
                         [(info['width'], info['height']) for info in infos],
-                        view, offset=0),
-            [torch.as_tensor(info['gt_bboxes_labels']) for info in infos],
-            [view] * len(infos))
-        report['cam_boxes'] = dict(recall,
-                                   class_threshold=content['class_threshold'])
+                        view,
+                        offset=0),
+            [torch.as_tensor(info['gt_bboxes_labels'])
+             for info in infos], [view] * len(infos))
+        report['cam_boxes'] = dict(
+            recall, class_threshold=content['class_threshold'])
         report['update_epoch'] = int(dataset.label_table.update_epoch)
     return report
-
-
-def label_stages(dataset) -> dict:
-    """The labels of every training image at each stage of its method, the
-    last being what the classifier trains on at the end."""
-    return dataset.target_transform.label_stages(dataset.label_table)
 
 
 def run_jobs(jobs: List[dict], num_processes: int) -> List[dict]:
     if num_processes <= 1:
         return [_announce(job, train_job(job)) for job in jobs]
     results = []
-    with ProcessPoolExecutor(num_processes,
-                             mp_context=get_context('spawn')) as pool:
+    with ProcessPoolExecutor(
+            num_processes, mp_context=get_context('spawn')) as pool:
         for job, result in zip(jobs, pool.map(train_job, jobs)):
             results.append(_announce(job, result))
     return results
 
 
 def _announce(job: dict, result: dict) -> dict:
-    print(f'{job["experiment"]} {job["row"]} seed {job["seed"]}: test mAP '
-          f'(last) {result["test_mAP"][-1]:.1f}, {result["seconds"]} s',
-          file=sys.stderr)
+    print(
+        f'{job["experiment"]} {job["row"]} seed {job["seed"]}: test mAP '
+        f'(last) {result["test_mAP"][-1]:.1f}, {result["seconds"]} s',
+        file=sys.stderr)
     return dict(result, experiment=job['experiment'])
 
 
 def _spread(values: List[float]) -> Optional[dict]:
     if not values:
         return None
-    return dict(mean=sum(values) / len(values), min=min(values),
-                max=max(values), values=values)
+    return dict(
+        mean=sum(values) / len(values),
+        min=min(values),
+        max=max(values),
+        values=values)
 
 
 def summarize(runs: List[dict], experiment: str) -> dict:
@@ -346,10 +366,13 @@ def summarize(runs: List[dict], experiment: str) -> dict:
     summary = {}
     for row, seeds in by_row.items():
         last = {seed: run['test_mAP'][-1] for seed, run in seeds.items()}
-        labels = [list(run['label_mAP'].values())[-1]
-                  for run in seeds.values() if 'label_mAP' in run]
-        entry = dict(test_mAP_last=_spread(list(last.values())),
-                     label_mAP=_spread(labels))
+        labels = [
+            list(run['label_mAP'].values())[-1] for run in seeds.values()
+            if 'label_mAP' in run
+        ]
+        entry = dict(
+            test_mAP_last=_spread(list(last.values())),
+            label_mAP=_spread(labels))
         paired = sorted(set(last) & set(baseline))
         if row != BASELINE and paired:
             entry['difference_to_baseline'] = paired_difference(
@@ -370,15 +393,17 @@ def selection_regrets(runs: List[dict]) -> dict:
         for run in curves:
             test = run['test_mAP']
             first = max(run.get('update_epoch', 0), 0)
-            epoch, did_fire = select_epoch(run['selection_curve'], rule,
-                                           first)
+            epoch, did_fire = select_epoch(run['selection_curve'], rule, first)
             best.append(max(test) - test[epoch])
             last.append(test[-1] - test[epoch])
             fired.append(did_fire)
             epochs.append(epoch + 1)
         rules[rule] = dict(
-            regret_to_best=_spread(best), regret_to_last=_spread(last),
-            fired=sum(fired), runs=len(fired), epochs=epochs)
+            regret_to_best=_spread(best),
+            regret_to_last=_spread(last),
+            fired=sum(fired),
+            runs=len(fired),
+            epochs=epochs)
     return rules
 
 
@@ -406,8 +431,8 @@ def markdown(result: dict) -> str:
         plan = result['plans'][name]
         lines += [
             f'### {name}: data seed {plan["data_seed"]}, teacher '
-            f'{plan["teacher"]}, {len(result["settings"]["seeds"])} seeds',
-            '', '| row | label mAP (train) | test mAP, last epoch | '
+            f'{plan["teacher"]}, {len(result["settings"]["seeds"])} seeds', '',
+            '| row | label mAP (train) | test mAP, last epoch | '
             'difference to baseline [95% CI] |', '|---|---|---|---|'
         ]
         for row, numbers in rows.items():
@@ -462,26 +487,37 @@ def main(argv=None) -> dict:
         prepare_split(args, plan['data_seed'], data_root)
         for seed in args.seeds:
             for row in plan['rows']:
-                jobs.append(dict(
-                    experiment=plan['name'], row=row, seed=seed,
-                    data_root=data_root, teacher=plan['teacher'],
-                    teacher_config=args.teacher_config,
-                    backbone=args.backbone, epochs=args.epochs,
-                    threads=args.threads,
-                    work_dir=osp.join(work_dir, plan['name'],
-                                      f'{row}_seed{seed}')))
+                jobs.append(
+                    dict(
+                        experiment=plan['name'],
+                        row=row,
+                        seed=seed,
+                        data_root=data_root,
+                        teacher=plan['teacher'],
+                        teacher_config=args.teacher_config,
+                        backbone=args.backbone,
+                        epochs=args.epochs,
+                        threads=args.threads,
+                        work_dir=osp.join(work_dir, plan['name'],
+                                          f'{row}_seed{seed}')))
     runs = run_jobs(jobs, args.jobs)
-    ccd_runs = [run for run in runs
-                if run['row'] not in ('crop_oracle_labels',
-                                      'ground_truth_labels')]
+    ccd_runs = [
+        run for run in runs
+        if run['row'] not in ('crop_oracle_labels', 'ground_truth_labels')
+    ]
     result = dict(
-        plans={plan['name']: plan for plan in plans},
-        experiments={plan['name']: summarize(runs, plan['name'])
-                     for plan in plans},
+        plans={plan['name']: plan
+               for plan in plans},
+        experiments={
+            plan['name']: summarize(runs, plan['name'])
+            for plan in plans
+        },
         selection=selection_regrets(ccd_runs),
         runs=runs,
-        settings=dict({k: v for k, v in vars(args).items()
-                       if k != 'json_out'}),
+        settings=dict({
+            k: v
+            for k, v in vars(args).items() if k != 'json_out'
+        }),
         wall_seconds=round(time.time() - start))
     print(markdown(result))
     line = json.dumps(result)
