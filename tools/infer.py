@@ -2,15 +2,17 @@
 
 Prints the top classes with their scores (sigmoid probabilities) per image,
 one line per image and nothing else on stdout, and with ``--out`` writes
-them to a JSON or CSV file (by extension; its folder is created). The config
-comes from ``--config``, else from the checkpoint, where mmengine stores the
-training config. Images are decoded as the config's test pipeline decodes
-them (its ``LoadImageFromFile``) and go through the rest of that pipeline
-and the model's ``test_step``, as in ``tools/test.py``. An image that cannot
-be decoded is reported on stderr and the others are predicted; the exit
-status is then 1. The checkpoint is read without running code from it
-(``trusted://PATH`` unpickles a file you trust in full), and every weight of
-the model must come from it.
+them to a JSON or CSV file (by extension; its folder is created). A folder
+stands for its images and those of its subfolders. The config comes from
+``--config``, else from the checkpoint, where mmengine stores the training
+config. Images are decoded as the config's test pipeline decodes them (its
+``LoadImageFromFile``) and go through the rest of that pipeline and the
+model's ``test_step``, as in ``tools/test.py``; a config without a test
+split (a folder of your own images) gives its ``test_pipeline``. An image
+that cannot be decoded is reported on stderr and the others are predicted;
+the exit status is then 1. The checkpoint is read without running code from
+it (``trusted://PATH`` unpickles a file you trust in full), and every weight
+of the model must come from it.
 
     python tools/infer.py work_dirs/ccd_shapesml/best_label_free.pth \\
         data/shapesml/images/test --topk 3 --out predictions.csv
@@ -74,7 +76,8 @@ def parse_args(argv=None):
 
 
 def collect_images(paths):
-    """Image files of ``paths``; a folder gives its images, sorted.
+    """Image files of ``paths``; a folder gives its images, those of its
+    subfolders too, sorted by path.
 
     Raises:
         SystemExit: no image at all (an empty folder, a folder of other
@@ -84,7 +87,8 @@ def collect_images(paths):
     for path in paths:
         if osp.isdir(path):
             images += sorted(
-                osp.join(path, name) for name in os.listdir(path)
+                osp.join(folder, name)
+                for folder, _, names in os.walk(path) for name in names
                 if name.lower().endswith(IMAGE_EXTENSIONS))
         elif osp.isfile(path):
             images.append(path)
@@ -94,6 +98,19 @@ def collect_images(paths):
         sys.exit(f'no image files ({" ".join(IMAGE_EXTENSIONS)}) in '
                  f'{" ".join(paths)}')
     return images
+
+
+def inference_pipeline(cfg):
+    """The steps that prepare an image for the model: the test split's, or,
+    in a config without a labelled split (a folder of your own images), the
+    config's ``test_pipeline``."""
+    if cfg.get('test_dataloader') is not None:
+        return cfg.test_dataloader.dataset.pipeline
+    if cfg.get('test_pipeline') is not None:
+        return cfg.test_pipeline
+    sys.exit('the config has no test split and no test_pipeline: add '
+             "test_pipeline = [dict(type='LoadImageFromFile'), ..., "
+             "dict(type='PackInputs')]")
 
 
 def build_classifier(args):
@@ -112,6 +129,10 @@ def build_classifier(args):
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     cfg.setdefault('default_scope', 'mmpretrain')
+    # mmpretrain's get_model reads a test split's dataset where the key is
+    # present, even set to None (no labelled split).
+    if cfg.get('test_dataloader') is None:
+        cfg.pop('test_dataloader', None)
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     model = get_model(cfg, pretrained=False, device=device)
     load_classifier_weights(model, checkpoint, args.checkpoint)
@@ -122,7 +143,7 @@ def build_classifier(args):
 
 def split_test_pipeline(cfg):
     """(decoder, the rest of the test pipeline) of a config."""
-    steps = cfg.test_dataloader.dataset.pipeline
+    steps = inference_pipeline(cfg)
     loading = [
         TRANSFORMS.build(step) for step in steps
         if step['type'] == 'LoadImageFromFile'

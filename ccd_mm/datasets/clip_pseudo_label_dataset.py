@@ -1,4 +1,5 @@
 import copy
+from collections import Counter
 from typing import List, Optional, Sequence, Union
 
 import torch
@@ -10,6 +11,41 @@ from .pseudo_label_table import PseudoLabelTable
 
 # Annotation keys of the wrapped split that must never reach the loss.
 GROUND_TRUTH_KEYS = ('gt_label', 'gt_score', 'gt_label_difficult', 'gt_bboxes')
+
+
+def checked_class_names(classes) -> List[str]:
+    """The class names of a split's ``metainfo['classes']``, refused when
+    the teacher could not prompt with them.
+
+    A folder of images (``CustomDataset(with_label=False)``) has only the
+    class names it is given, as a list or as a text file with one name per
+    line. mmengine reads ``metainfo=dict(classes=PATH)`` only when the file
+    exists and otherwise keeps the path itself as the classes (with a
+    warning), which would make each of its characters a class; a blank line
+    of the file would be a class without a name.
+
+    Raises:
+        ValueError: no classes, a string instead of names, or names that
+            are empty or repeated.
+    """
+    if classes is None:
+        raise ValueError(
+            'the dataset names no classes: give it classes=[...] or '
+            'classes=PATH of a text file with one class name per line')
+    if isinstance(classes, str):
+        raise ValueError(
+            f'the dataset\'s classes are the string {classes!r}, not a list '
+            'of names: a class-name file that does not exist?')
+    names = list(classes)
+    empty = [index for index, name in enumerate(names) if not name.strip()]
+    if empty:
+        raise ValueError(f'class names {empty} (0-based) are empty: a blank '
+                         'line in the class-name file?')
+    repeated = sorted(name for name, count in Counter(names).items()
+                      if count > 1)
+    if repeated:
+        raise ValueError(f'class names given more than once: {repeated}')
+    return names
 
 
 @DATASETS.register_module()
@@ -77,7 +113,7 @@ class CLIPPseudoLabelDataset:
             raise TypeError('dataset must be a BaseDataset or its config, '
                             f'got {type(dataset)}')
         self.dataset = dataset
-        classes = dataset.metainfo['classes']
+        classes = checked_class_names(dataset.metainfo.get('classes'))
         self.class_prompts = list(class_prompts or classes)
         if len(self.class_prompts) != len(classes):
             raise ValueError(f'{len(self.class_prompts)} class prompts for '

@@ -43,7 +43,28 @@ def write_dataset_layouts(root: Path) -> Path:
         num_train=4,
         num_test=12,
         image_size=32)
+    write_image_folder(data / 'my_images')
+    # Class-name files are named from the repository root.
+    (root / 'configs').symlink_to(CONFIG_DIR)
     return root
+
+
+def write_image_folder(folder: Path) -> None:
+    """A few images of your own: two at the top, one in a subfolder."""
+    (folder / 'holiday').mkdir(parents=True)
+    for index, name in enumerate(('a.jpg', 'b.png', 'holiday/c.JPG')):
+        Image.new('RGB', (40 + 8 * index, 32), (60 * index, 90, 200)).save(
+            folder / name, format='JPEG' if name.lower().endswith('jpg')
+            else 'PNG')
+
+
+def present_splits(cfg: Config) -> list:
+    """'train' and the evaluation splits the config gives (none for a
+    folder of images without labels)."""
+    return [
+        split for split in ('train', 'val', 'test')
+        if cfg.get(f'{split}_dataloader') is not None
+    ]
 
 
 def hook_configs(cfg: Config) -> list:
@@ -116,7 +137,7 @@ def build_components(cfg: Config) -> dict:
     assert train_cfg.pop('by_epoch')
     inspect.signature(EpochBasedTrainLoop).bind(
         runner=None, dataloader=None, **train_cfg)
-    for split in ('train', 'val', 'test'):
+    for split in present_splits(cfg):
         loader = cfg[f'{split}_dataloader']
         dataset = DATASETS.build(unserialized(loader.dataset))
         DATA_SAMPLERS.build(

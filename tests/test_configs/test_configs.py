@@ -11,7 +11,8 @@ from mmpretrain.registry import HOOKS, MODELS, TRANSFORMS
 
 from ccd_mm.datasets import CLIPPseudoLabelDataset
 from ccd_mm.engine.teacher_config import resolve_teacher_config
-from .config_builds import CONFIG_DIR, REPO, build_components, hook_configs
+from .config_builds import (CONFIG_DIR, REPO, build_components, hook_configs,
+                            present_splits)
 
 CONFIGS = sorted(
     path for path in CONFIG_DIR.rglob('*.py')
@@ -46,7 +47,7 @@ def test_config_builds(path, layouts, monkeypatch, tmp_path):
     cfg = Config.fromfile(str(path))
     built = build_components(cfg)
     size = cfg.image_size
-    for split in ('train', 'val', 'test'):
+    for split in present_splits(cfg):
         batch = built[split]['batch']
         for images in image_tensors(batch['inputs']):
             assert images.shape[-3:] == (3, size, size), split
@@ -209,8 +210,8 @@ def test_every_resize_is_the_image_size(path):
     """Pipelines and the classifier's views follow the one image size."""
     cfg = Config.fromfile(str(path))
     size = (cfg.image_size, cfg.image_size)
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        text = repr(cfg[loader])
+    for split in present_splits(cfg):
+        text = repr(cfg[f'{split}_dataloader'])
         scales = re.findall(r"'Resize', 'scale': \((\d+), (\d+)\)", text)
         assert scales and {tuple(map(int, s)) for s in scales} == {size}
     for hook_type in ('LabelFreeCheckpointHook', 'GradientAlignmentHook'):

@@ -3,6 +3,7 @@ import os
 import pytest
 import torch
 from mmengine.dataset import pseudo_collate
+from PIL import Image
 from torch.utils.data import DataLoader
 
 from ccd_mm.datasets import CLIPPseudoLabelDataset, PseudoLabelTable
@@ -148,3 +149,57 @@ def test_image_changed_during_the_run_is_named(shapes_root):
     finally:
         for path, content in zip((emptied, removed), kept):
             open(path, 'wb').write(content)
+
+
+def folder_wrapper(folder, **inner):
+    """A folder of images without labels, as configs/ccd_folder.py reads
+    it."""
+    return CLIPPseudoLabelDataset(
+        dataset=dict(type='CustomDataset', data_root=str(folder),
+                     with_label=False, pipeline=[dict(type='PackInputs')],
+                     **inner))
+
+
+@pytest.fixture
+def image_folder(tmp_path):
+    folder = tmp_path / 'photos'
+    (folder / 'nested' / 'deeper').mkdir(parents=True)
+    for name in ('b.png', 'a.JPEG', 'nested/deeper/c.bmp', 'notes.txt',
+                 '.hidden.png'):
+        path = folder / name
+        if name.endswith('.txt'):
+            path.write_text('not an image')
+        else:
+            Image.new('RGB', (8, 8)).save(
+                path, format='JPEG' if name.endswith('JPEG') else 'PNG')
+    return folder
+
+
+def test_folder_with_class_names_from_a_file(image_folder, tmp_path):
+    names = tmp_path / 'classes.txt'
+    names.write_text('potted plant\ncat\n')
+    dataset = folder_wrapper(image_folder, classes=str(names))
+    # Images in subfolders too, any case of extension, hidden files and
+    # other files left out.
+    assert [
+        path[len(str(image_folder)) + 1:] for path in dataset.image_paths()
+    ] == ['a.JPEG', 'b.png', 'nested/deeper/c.bmp']
+    assert dataset.metainfo['classes'] == ('potted plant', 'cat')
+    assert dataset.teacher_config(dict(type='CLIPTeacher'))['class_names'] \
+        == ['potted plant', 'cat']
+
+
+@pytest.mark.parametrize(
+    'inner, message',
+    [(dict(), 'names no classes'),
+     (dict(metainfo=dict(classes='missing/classes.txt')), 'does not exist'),
+     (dict(classes=['cat', ' ']), r'\[1\] \(0-based\) are empty'),
+     (dict(classes=['cat', 'dog', 'cat']), r"more than once: \['cat'\]")])
+def test_unusable_class_names_are_refused(image_folder, inner, message):
+    with pytest.raises(ValueError, match=message):
+        folder_wrapper(image_folder, **inner)
+
+
+def test_a_missing_class_name_file_is_named(image_folder):
+    with pytest.raises(FileNotFoundError, match='missing/classes.txt'):
+        folder_wrapper(image_folder, classes='missing/classes.txt')
