@@ -87,9 +87,8 @@ def collect_images(paths):
     for path in paths:
         if osp.isdir(path):
             images += sorted(
-                osp.join(folder, name)
-                for folder, _, names in os.walk(path) for name in names
-                if name.lower().endswith(IMAGE_EXTENSIONS))
+                osp.join(folder, name) for folder, _, names in os.walk(path)
+                for name in names if name.lower().endswith(IMAGE_EXTENSIONS))
         elif osp.isfile(path):
             images.append(path)
         else:

@@ -54,8 +54,8 @@ def write_image_folder(folder: Path) -> None:
     (folder / 'holiday').mkdir(parents=True)
     for index, name in enumerate(('a.jpg', 'b.png', 'holiday/c.JPG')):
         Image.new('RGB', (40 + 8 * index, 32), (60 * index, 90, 200)).save(
-            folder / name, format='JPEG' if name.lower().endswith('jpg')
-            else 'PNG')
+            folder / name,
+            format='JPEG' if name.lower().endswith('jpg') else 'PNG')
 
 
 def present_splits(cfg: Config) -> list:

@@ -37,8 +37,10 @@ def test_runner_builds_without_evaluation(layouts, monkeypatch, tmp_path):
     runner = Runner.from_cfg(cfg)
     assert runner.val_loop is None
     names = [type(hook).__name__ for hook in runner.hooks]
-    assert {'CLIPInitialLabelHook', 'CAMLabelUpdateHook',
-            'LabelFreeCheckpointHook', 'EvalImageCheckHook'} <= set(names)
+    assert {
+        'CLIPInitialLabelHook', 'CAMLabelUpdateHook',
+        'LabelFreeCheckpointHook', 'EvalImageCheckHook'
+    } <= set(names)
 
 
 def test_shapesml_folder_reads_the_train_images_and_the_class_file(

@@ -155,9 +155,12 @@ def folder_wrapper(folder, **inner):
     """A folder of images without labels, as configs/ccd_folder.py reads
     it."""
     return CLIPPseudoLabelDataset(
-        dataset=dict(type='CustomDataset', data_root=str(folder),
-                     with_label=False, pipeline=[dict(type='PackInputs')],
-                     **inner))
+        dataset=dict(
+            type='CustomDataset',
+            data_root=str(folder),
+            with_label=False,
+            pipeline=[dict(type='PackInputs')],
+            **inner))
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import json
 import shutil
 
 import pytest
-from mmengine.config import Config
 
 from ccd_mm.datasets.shapesml_generator import (SHAPESML_CLASSES,
                                                 generate_shapesml)
@@ -24,8 +23,12 @@ def write_photos(root):
     """Generated scenes as a folder of your own: images at the top and in
     nested folders, a class-name file, nothing else. Returns the folder of
     the training images, the class-name file and a folder of new images."""
-    generate_shapesml(str(root / 'generated'), seed=0, num_train=12,
-                      num_test=12, image_size=SIZE)
+    generate_shapesml(
+        str(root / 'generated'),
+        seed=0,
+        num_train=12,
+        num_test=12,
+        image_size=SIZE)
     images = sorted((root / 'generated' / 'images' / 'train').iterdir())
     photos = root / 'photos'
     for index, image in enumerate(images):
@@ -36,8 +39,8 @@ def write_photos(root):
     classes.write_text('\n'.join(CLASS_NAMES) + '\n')
     new = root / 'new' / 'later'
     new.mkdir(parents=True)
-    for image in sorted(
-            (root / 'generated' / 'images' / 'test').iterdir())[:2]:
+    test_images = sorted((root / 'generated' / 'images' / 'test').iterdir())
+    for image in test_images[:2]:
         shutil.copy(image, new / image.name)
     shutil.rmtree(root / 'generated')  # no annotation file anywhere
     return photos, classes, root / 'new'
