@@ -5,7 +5,7 @@ from mmengine.runner import Runner
 
 from ccd_mm.datasets.shapesml_generator import SHAPESML_CLASSES
 from ccd_mm.engine import build_pseudo_label_dataset
-from .config_builds import CONFIG_DIR
+from .config_builds import CONFIG_DIR, REPO, write_image_folder
 from .test_configs import leaf_differences
 
 FOLDER_CONFIGS = ('ccd_folder.py', 'shapes/ccd_shapesml_folder.py')
@@ -118,3 +118,27 @@ def test_shapesml_folder_is_ccd_shapesml_with_the_script_values():
 def test_shapesml_class_file_is_the_generator_order():
     lines = (CONFIG_DIR / 'shapes' / 'shapesml_classes.txt').read_text()
     assert tuple(lines.splitlines()) == SHAPESML_CLASSES
+
+
+def readme_own_images_config() -> str:
+    """The config of the README's section "Your own images"."""
+    readme = (REPO / 'README.md').read_text()
+    section = readme.split('\n## Your own images\n', 1)[1].split('\n## ')[0]
+    return section.split('```python\n', 1)[1].split('```', 1)[0]
+
+
+def test_readme_config_names_your_folder_and_classes(tmp_path, monkeypatch):
+    (tmp_path / 'configs').mkdir()
+    config = tmp_path / 'configs' / 'my_images.py'
+    config.write_text(readme_own_images_config().replace(
+        './ccd_folder.py', str(CONFIG_DIR / 'ccd_folder.py')))
+    write_image_folder(tmp_path / 'data' / 'my_images')
+    names = ['cat', 'dog', 'potted plant', 'bicycle', 'person']
+    (tmp_path / 'data' / 'my_images' /
+     'classes.txt').write_text('\n'.join(names) + '\n')
+    monkeypatch.chdir(tmp_path)
+    cfg = Config.fromfile(str(config))
+    dataset = build_pseudo_label_dataset(cfg)
+    assert len(dataset) == 3
+    assert dataset.metainfo['classes'] == tuple(names)
+    assert cfg.model.head.num_classes == len(names)
