@@ -10,5 +10,3 @@ train_dataloader = dict(dataset=_base_.pseudo_label_dataset)
 default_hooks = dict(
     # Boxes of 8 images go to cam_boxes_epoch_3.json for tools/visualize.py.
     label_update=dict(record_boxes=8))
-val_cfg = None
-test_cfg = None

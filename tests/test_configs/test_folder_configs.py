@@ -142,3 +142,28 @@ def test_readme_config_names_your_folder_and_classes(tmp_path, monkeypatch):
     assert len(dataset) == 3
     assert dataset.metainfo['classes'] == tuple(names)
     assert cfg.model.head.num_classes == len(names)
+
+
+def test_a_labelled_split_is_added_for_evaluation(layouts, monkeypatch,
+                                                  tmp_path):
+    """As the README says: a val loader, evaluator and loop on top of
+    configs/ccd_folder.py evaluate; training still reads the folder
+    alone."""
+    config = tmp_path / 'with_val.py'
+    config.write_text(f"""
+_base_ = ['{CONFIG_DIR / 'ccd_folder.py'}']
+val_dataloader = dict(
+    batch_size=4,
+    num_workers=0,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type='ShapesML', data_root='data/shapesml', split='test',
+                 test_mode=True, pipeline=_base_.test_pipeline))
+val_evaluator = [dict(type='AveragePrecision')]
+val_cfg = dict()
+""")
+    monkeypatch.chdir(layouts)
+    cfg = Config.fromfile(str(config))
+    cfg.work_dir = str(tmp_path / 'work')
+    runner = Runner.from_cfg(cfg)
+    assert len(runner.val_loop.dataloader.dataset) == 12
+    assert cfg.train_dataloader.dataset.dataset.type == 'CustomDataset'

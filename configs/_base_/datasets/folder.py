@@ -3,8 +3,8 @@
 # class names of `classes` (mmpretrain's CustomDataset with
 # with_label=False lists them: .jpg .jpeg .png .ppm .bmp .pgm .tif in any
 # case, hidden files skipped, in sorted path order). Layout: docs/datasets.md.
-# A leaf config adds no evaluation (val_cfg = None, test_cfg = None) unless
-# it gives a labelled split.
+# No split is evaluated: a labelled one, if there is one, is added as the
+# other dataset bases give theirs (val_dataloader, val_evaluator, val_cfg).
 _base_ = ['./ccd_views_448.py']
 
 data_root = 'data/my_images'

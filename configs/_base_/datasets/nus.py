@@ -33,5 +33,7 @@ val_dataloader = dict(
         test_mode=True,
         pipeline=_base_.test_pipeline))
 val_evaluator = [dict(type='AveragePrecision')]
+val_cfg = dict()
 test_dataloader = val_dataloader
 test_evaluator = val_evaluator
+test_cfg = dict()

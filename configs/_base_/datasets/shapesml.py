@@ -43,8 +43,10 @@ val_dataloader = dict(
         test_mode=True,
         pipeline=test_pipeline))
 val_evaluator = [dict(type='AveragePrecision')]
+val_cfg = dict()
 test_dataloader = val_dataloader
 test_evaluator = val_evaluator
+test_cfg = dict()
 
 # The models of this world; a leaf sets `teacher = _base_.shapesml_teacher`
 # and `model = _base_.shapesml_model` (a base may not define `teacher` or

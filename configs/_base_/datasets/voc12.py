@@ -44,5 +44,7 @@ val_dataloader = dict(
                            'gt_label_difficult'))
         ]))
 val_evaluator = [dict(type='VOCAveragePrecision')]
+val_cfg = dict()
 test_dataloader = val_dataloader
 test_evaluator = val_evaluator
+test_cfg = dict()

@@ -4,7 +4,5 @@
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-5))
 param_scheduler = []
 train_cfg = dict(by_epoch=True, max_epochs=10, val_interval=1)
-val_cfg = dict()
-test_cfg = dict()
 # lr was set for 1 GPU x 16 images; scale with --auto-scale-lr.
 auto_scale_lr = dict(base_batch_size=16, enable=False)

@@ -4,8 +4,6 @@
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-5))
 param_scheduler = []
 train_cfg = dict(by_epoch=True, max_epochs=20, val_interval=1)
-val_cfg = dict()
-test_cfg = dict()
 # lr was set for 1 GPU x 8 images on VOC (x 16 on COCO and NUS-WIDE); scale
 # with --auto-scale-lr.
 auto_scale_lr = dict(base_batch_size=8, enable=False)
