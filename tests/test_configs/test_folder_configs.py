@@ -6,7 +6,7 @@ from mmengine.runner import Runner
 from ccd_mm.datasets.shapesml_generator import SHAPESML_CLASSES
 from ccd_mm.engine import build_pseudo_label_dataset
 from .config_builds import CONFIG_DIR, REPO, write_image_folder
-from .test_configs import leaf_differences
+from .test_configs import SCRIPT_VALUE_PATHS, leaf_differences
 
 FOLDER_CONFIGS = ('ccd_folder.py', 'shapes/ccd_shapesml_folder.py')
 EVALUATION_KEYS = ('val_dataloader', 'val_evaluator', 'val_cfg',
@@ -99,17 +99,9 @@ def test_shapesml_folder_is_ccd_shapesml_with_the_script_values():
         f'.train_dataloader.dataset.dataset.{key}'
         for key in ('type', 'data_prefix', 'with_label', 'classes', 'split')
     }
-    assert differences - inner == {
+    assert differences - inner == SCRIPT_VALUE_PATHS | {
         f'.{key}'
         for key in EVALUATION_KEYS
-    } | {
-        '.default_hooks.initial_labels.entropy_threshold',
-        '.default_hooks.label_update.class_threshold',
-        '.default_hooks.label_update.adaptive_bound',
-        '.default_hooks.warmup.cam_scale_from_epoch',
-        '.model.head.positive_cam_scale',
-        '.optim_wrapper.paramwise_cfg',
-        '.train_dataloader.dataset.target_transform.alpha',
     }
     # The ShapesML teacher keeps the normalisation it was trained with.
     assert folder['teacher'] == shapes['teacher']
