@@ -26,6 +26,9 @@ def train_ground_truth(dataset: CLIPPseudoLabelDataset) -> Tensor:
 
     Reads the inner split's annotations, which the wrapper hides from
     training; used for the quality report only.
+
+    Raises:
+        ValueError: the split has no labels (a folder of images).
     """
     split = dataset.dataset
     split.full_init()
@@ -33,6 +36,11 @@ def train_ground_truth(dataset: CLIPPseudoLabelDataset) -> Tensor:
     targets = torch.zeros(len(split), num_classes)
     for index in range(len(split)):
         info = split.get_data_info(index)
+        if 'gt_label' not in info:
+            raise ValueError(
+                f'the training split ({type(split).__name__}) has no labels, '
+                f'e.g. for {info["img_path"]}: no ground truth to compare '
+                'the pseudo-labels with')
         difficult = info.get('gt_label_difficult')
         if difficult is not None:
             targets[index, torch.as_tensor(difficult, dtype=torch.long)] = -1

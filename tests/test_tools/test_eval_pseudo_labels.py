@@ -87,6 +87,15 @@ def test_ground_truth_follows_the_voc_difficult_convention():
     assert train_ground_truth(dataset).tolist() == [[1, 0, -1], [0, 1, 1]]
 
 
+def test_a_split_without_labels_has_no_ground_truth():
+    """A folder of images (CustomDataset, with_label=False)."""
+    split = VOCLikeSplit()
+    split.infos = [dict(img_path='photos/0.jpg')]
+    dataset = SimpleNamespace(dataset=split, metainfo=dict(classes=CLASSES))
+    with pytest.raises(ValueError, match='no labels, e.g. for photos/0.jpg'):
+        train_ground_truth(dataset)
+
+
 @pytest.fixture(scope='module')
 def run(tmp_path_factory, tiny_clip_resnet):
     return shared_ccd_run(tmp_path_factory, tiny_clip_resnet)
