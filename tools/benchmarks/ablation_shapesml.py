@@ -38,7 +38,9 @@ confidence interval (Student's t).
 Printed: markdown tables (rows, label-update diagnosis, selection rules),
 then one JSON line with every run's numbers. ``--jobs`` runs trainings in
 parallel processes of ``--threads`` torch threads each. ``--quick`` is a
-minutes-long smoke run on a tiny split (the test suite's).
+minutes-long smoke run on a tiny split (the test suite's). Each run writes
+``result.json`` in its work dir; run again, the command reuses the finished
+runs of the same settings and trains the rest.
 Example (docs/results.md has the tables it printed)::
 
     python tools/benchmarks/ablation_shapesml.py \\
@@ -250,7 +252,15 @@ def run_config(job: dict):
 
 
 def train_job(job: dict) -> dict:
-    """Train one row with one seed; in a process of its own."""
+    """Train one row with one seed; in a process of its own. A run whose
+    work dir holds the result of the same job is not trained again, so an
+    interrupted ablation goes on where it stopped."""
+    result_file = osp.join(job['work_dir'], 'result.json')
+    if osp.isfile(result_file):
+        with open(result_file) as file:
+            saved = json.load(file)
+        if saved.get('job') == job:
+            return saved['result']
     os.environ['OMP_NUM_THREADS'] = str(job['threads'])
     import torch
     torch.set_num_threads(job['threads'])
@@ -269,6 +279,8 @@ def train_job(job: dict) -> dict:
         test_mAP=[round(float(v), 3) for v in test_curve],
         seconds=round(time.time() - start))
     result.update(run_report(runner, job))
+    with open(result_file, 'w') as file:
+        json.dump(dict(job=job, result=result), file)
     return result
 
 
