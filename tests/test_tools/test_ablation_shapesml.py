@@ -13,13 +13,14 @@ def test_quick_run_reports_rows_differences_boxes_and_rules(
         tmp_path, tiny_clip_resnet, capsys):
     ablation = load_tool('benchmarks/ablation_shapesml')
     json_out = tmp_path / 'ablation.json'
-    returned = ablation.main([
+    argv = [
         '--quick', '--teachers', tiny_clip_resnet['pretrained'],
         '--teacher-config', tiny_clip_resnet['model_config'], '--backbone',
         'none', '--work-dir', str(tmp_path / 'work'), '--seeds', '0', '1',
         '--rows', 'global_labels', 'ccd', '--repeat-rows', '--jobs', '1',
         '--json-out', str(json_out)
-    ])
+    ]
+    returned = ablation.main(argv)
     lines = capsys.readouterr().out.strip().splitlines()
     result = json.loads(lines[-1])
     assert result == json.loads(json_out.read_text())
@@ -62,3 +63,5 @@ def test_quick_run_reports_rows_differences_boxes_and_rules(
     table = '\n'.join(lines[:-1])
     assert '| ccd |' in table and '| global_labels |' in table
     assert f'{difference["mean"]:+.1f} [' in table
+    # run again, the finished runs are reused, not trained again
+    assert ablation.main(argv)['runs'] == returned['runs']
