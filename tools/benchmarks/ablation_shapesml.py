@@ -145,6 +145,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--quick',
         action='store_true',
         help='smoke run: 40 train / 24 test images, 2 seeds, 3 epochs')
+    parser.add_argument(
+        '--finished-only',
+        action='store_true',
+        help='train nothing: report the runs of these settings that '
+        'finished in --work-dir (an ablation stopped early)')
     parser.add_argument('--json-out', help='also write the JSON here')
     args = parser.parse_args(argv)
     if args.quick:
@@ -273,12 +278,9 @@ def train_job(job: dict) -> dict:
     """Train one row with one seed; in a process of its own. A run whose
     work dir holds the result of the same job is not trained again, so an
     interrupted ablation goes on where it stopped."""
-    result_file = osp.join(job['work_dir'], 'result.json')
-    if osp.isfile(result_file):
-        with open(result_file) as file:
-            saved = json.load(file)
-        if saved.get('job') == job:
-            return saved['result']
+    finished = finished_result(job)
+    if finished is not None:
+        return finished
     os.environ['OMP_NUM_THREADS'] = str(job['threads'])
     import torch
     torch.set_num_threads(job['threads'])
@@ -297,9 +299,19 @@ def train_job(job: dict) -> dict:
         test_mAP=[round(float(v), 3) for v in test_curve],
         seconds=round(time.time() - start))
     result.update(run_report(runner, job))
-    with open(result_file, 'w') as file:
+    with open(osp.join(job['work_dir'], 'result.json'), 'w') as file:
         json.dump(dict(job=job, result=result), file)
     return result
+
+
+def finished_result(job: dict) -> Optional[dict]:
+    """The result a finished run of this very job left in its work dir."""
+    result_file = osp.join(job['work_dir'], 'result.json')
+    if not osp.isfile(result_file):
+        return None
+    with open(result_file) as file:
+        saved = json.load(file)
+    return saved['result'] if saved.get('job') == job else None
 
 
 def run_report(runner, job: dict) -> dict:
@@ -401,6 +413,7 @@ def summarize(runs: List[dict], experiment: str) -> dict:
             if 'label_mAP' in run
         ]
         entry = dict(
+            seeds=sorted(last),
             test_mAP_last=_spread(list(last.values())),
             label_mAP=_spread(labels))
         paired = sorted(set(last) & set(baseline))
@@ -458,17 +471,19 @@ def _difference(numbers: Optional[dict]) -> str:
 def markdown(result: dict) -> str:
     lines = []
     for name, rows in result['experiments'].items():
+        if not rows:  # stopped before its first run (--finished-only)
+            continue
         plan = result['plans'][name]
+        seeds = rows.get(BASELINE, {}).get('seeds')
         lines += [
             f'### {name}: data seed {plan["data_seed"]}, teacher '
-            f'{plan["teacher"]}, {len(result["settings"]["seeds"])} seeds', '',
+            f'{plan["teacher"]}, training seeds {seeds}', '',
             '| row | label mAP (train) | test mAP, last epoch | '
             'difference to baseline [95% CI] |', '|---|---|---|---|'
         ]
         for row, numbers in rows.items():
-            seeds = len(numbers['test_mAP_last']['values'])
-            if seeds != len(result['settings']['seeds']):
-                row = f'{row} ({seeds} seeds)'
+            if numbers['seeds'] != seeds:
+                row = f'{row} (seeds {numbers["seeds"]})'
             lines.append(
                 f'| {row} | {_cell(numbers["label_mAP"])} | '
                 f'{_cell(numbers["test_mAP_last"])} | '
@@ -538,6 +553,12 @@ def main(argv=None) -> dict:
                         threads=args.threads,
                         work_dir=osp.join(work_dir, plan['name'],
                                           f'{row}_seed{seed}')))
+    if args.finished_only:
+        missing = [job for job in jobs if finished_result(job) is None]
+        print(
+            f'{len(missing)} of {len(jobs)} runs not finished, left out',
+            file=sys.stderr)
+        jobs = [job for job in jobs if job not in missing]
     runs = run_jobs(jobs, args.jobs)
     ccd_runs = [run for run in runs if run['row'] not in HEADROOM_ROWS]
     result = dict(
