@@ -16,17 +16,17 @@ def test_quick_run_reports_rows_differences_boxes_and_rules(
     argv = [
         '--quick', '--teachers', tiny_clip_resnet['pretrained'],
         '--teacher-config', tiny_clip_resnet['model_config'], '--backbone',
-        'none', '--work-dir', str(tmp_path / 'work'), '--seeds', '0', '1',
-        '--rows', 'global_labels', 'ccd', '--repeat-rows', '--jobs', '1',
-        '--json-out', str(json_out)
+        'none', '--work-dir',
+        str(tmp_path / 'work'), '--seeds', '0', '1', '--rows', 'global_labels',
+        'ccd', '--repeat-rows', '--jobs', '1', '--json-out',
+        str(json_out)
     ]
     returned = ablation.main(argv)
     lines = capsys.readouterr().out.strip().splitlines()
     result = json.loads(lines[-1])
     assert result == json.loads(json_out.read_text())
-    assert set(result['experiments']) == set(returned['experiments']) == {
-        'main'
-    }
+    assert set(result['experiments']) == set(
+        returned['experiments']) == {'main'}
     rows = result['experiments']['main']
     assert set(rows) == {'global_labels', 'ccd'}
     runs = {(run['row'], run['seed']): run for run in result['runs']}
@@ -47,21 +47,25 @@ def test_quick_run_reports_rows_differences_boxes_and_rules(
     for seed in (0, 1):
         assert 'cam_boxes' not in runs['global_labels', seed]
         boxes = runs['ccd', seed]['cam_boxes']
-        assert boxes['all']['objects'] == (
-            boxes['small']['objects'] + boxes['large']['objects']) > 0
+        assert boxes['all']['objects'] == (boxes['small']['objects'] +
+                                           boxes['large']['objects']) > 0
         assert 0 <= boxes['all']['recall'] <= 100
-        assert set(runs['ccd', seed]['label_mAP']) == {
-            'initial', 'debiased', 'updated'
-        }
+        assert set(
+            runs['ccd',
+                 seed]['label_mAP']) == {'initial', 'debiased', 'updated'}
         assert runs['ccd', seed]['update_epoch'] == 2
     # every rule is scored on every run with a curve
     assert set(result['selection']) == set(SELECTION_RULES)
     for numbers in result['selection'].values():
         assert numbers['runs'] == 4
-        assert all(value >= 0
-                   for value in numbers['regret_to_best']['values'])
+        assert all(value >= 0 for value in numbers['regret_to_best']['values'])
     table = '\n'.join(lines[:-1])
     assert '| ccd |' in table and '| global_labels |' in table
     assert f'{difference["mean"]:+.1f} [' in table
     # run again, the finished runs are reused, not trained again
     assert ablation.main(argv)['runs'] == returned['runs']
+    # an ablation stopped early: the finished runs are reported, none trained
+    after_seeds = argv.index('--seeds') + 3
+    with_seed_2 = argv[:after_seeds] + ['2'] + argv[after_seeds:]
+    assert ablation.main(with_seed_2 +
+                         ['--finished-only'])['runs'] == returned['runs']
