@@ -61,6 +61,10 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Dict, List, Optional
 
+# Registers the components (also in the spawned workers, which import this
+# module) and silences mmcv-lite's warning about compiled ops.
+import ccd_mm  # noqa: F401
+
 REPO = Path(__file__).resolve().parents[2]
 ROW_CONFIGS = {
     'global_labels': 'configs/shapes/ablation/global_labels.py',
@@ -285,8 +289,6 @@ def train_job(job: dict) -> dict:
     import torch
     torch.set_num_threads(job['threads'])
     from mmengine.runner import Runner
-
-    import ccd_mm  # noqa: F401  (registers the components)
     start = time.time()
     os.makedirs(job['work_dir'], exist_ok=True)
     with output_to(osp.join(job['work_dir'], 'run.log')):
