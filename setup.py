@@ -1,9 +1,11 @@
 """Install ccd_mm and expose ``tools/`` and ``configs/`` to OpenMIM.
 
 ``mim train ccd_mm CONFIG`` looks for ``ccd_mm/.mim/tools/train.py`` and
-``ccd_mm/.mim/configs/`` inside the installed package, so they are linked
-there for an editable install and copied there for a wheel (``pip install
-.``), in the way mmpretrain's ``setup.py`` does it.
+``ccd_mm/.mim/configs/`` inside the installed package, so they are copied
+there for a wheel (``pip install .``) and linked there for a legacy
+``setup.py develop``, in the way mmpretrain's ``setup.py`` does it. A PEP 660
+editable install (``pip install -e .``) gets them from
+``editable_backend.py``, the build backend named in ``pyproject.toml``.
 """
 import importlib.metadata
 import os
@@ -68,11 +70,11 @@ def runtime_requirements():
 def add_mim_extension():
     """Put ``tools/`` and ``configs/`` under ``ccd_mm/.mim/``.
 
-    An editable install gets symlinks, so edits show up at once; building a
-    wheel or an sdist gets copies, which ``MANIFEST.in`` packs. Other setup
-    commands (``egg_info``, ``dist_info``) leave ``.mim`` alone.
+    ``develop`` gets symlinks, so edits show up at once; building a wheel or
+    an sdist gets copies, which ``MANIFEST.in`` packs. Other setup commands
+    (``egg_info``, ``dist_info``, ``editable_wheel``) leave ``.mim`` alone.
     """
-    if 'develop' in sys.argv or 'editable_wheel' in sys.argv:
+    if 'develop' in sys.argv:
         mode = 'symlink'
     elif 'bdist_wheel' in sys.argv or 'sdist' in sys.argv:
         mode = 'copy'

@@ -1,17 +1,23 @@
-"""setup.py: wheel and editable installs, ``.mim`` for ``mim train``, mmcv.
+"""Packaging: wheel and editable installs, ``mim train`` on both, mmcv.
 
-Installs go to temporary folders from a copy of the repository, so neither
-the working tree nor the environment running the tests changes.
+Each install goes from a copy of the repository into a temporary virtualenv
+that sees the packages of the environment running the tests, so neither the
+working tree nor that environment changes, and the tests behave the same in
+a virtualenv and in a global interpreter. The two installs are shared by the
+module's tests (``install`` marker: ``-m "not install"`` leaves them out).
 """
 import importlib.util
 import os
 import re
 import shutil
+import site
+import socket
 import subprocess
 import sys
 import venv
 from importlib.metadata import Distribution, distributions
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -25,6 +31,13 @@ REPO = Path(__file__).resolve().parents[2]
 ROOT_ONLY = {'.git', 'build', 'dist', 'data', 'work_dirs'}
 ANYWHERE = shutil.ignore_patterns('__pycache__', '*.egg-info', '.mim')
 PROBE_CONFIG = 'packaging_probe_tiny_resnet18.py'
+MIM_INSTALLED = importlib.util.find_spec('mim') is not None
+
+
+class Install(NamedTuple):
+    python: Path
+    source: Path
+    site_packages: Path
 
 
 def copy_repository(destination):
@@ -33,7 +46,11 @@ def copy_repository(destination):
         ignored = set(ANYWHERE(folder, names))
         if Path(folder) == REPO:
             ignored |= ROOT_ONLY & set(names)
-        return ignored
+        # Virtualenvs, such as the one CI makes inside the clone.
+        return ignored | {
+            name
+            for name in names if Path(folder, name, 'pyvenv.cfg').is_file()
+        }
 
     shutil.copytree(REPO, destination, ignore=ignore)
     return destination
@@ -45,34 +62,67 @@ def run(command, **kwargs):
         list(map(str, command)),
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=600,
         **kwargs)
     output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-4000:]
+    assert result.returncode == 0, output[-6000:]
     return output
 
 
-def pip_install(python, *args):
-    """Install from local files only: no dependencies, no build downloads."""
+def virtualenv_over_this_environment(folder):
+    """A virtualenv whose own site-packages comes first, then the ones of
+    the interpreter running the tests (a ``.pth`` file lists them): pip and
+    setuptools come from here and install there, and the installed ccd_mm
+    finds torch and the rest without installing them again.
+
+    ``system_site_packages`` would not do: it shows the base interpreter's
+    packages, not those of the virtualenv the tests may run in.
+    """
+    venv.create(folder, with_pip=False)
+    python = folder / 'bin' / 'python'
+    own = Path(
+        run([python, '-c', 'import site; print(site.getsitepackages()[0])'
+             ]).strip())
+    ours = site.getsitepackages()
+    if site.ENABLE_USER_SITE:
+        ours.append(site.getusersitepackages())
+    (own / 'tests_environment.pth').write_text('\n'.join(ours) + '\n')
+    return python, own
+
+
+def install(folder, probe_config, *pip_args):
+    """Install a copy of the repository, with the probe config among its
+    configs, from local files only: no dependencies, no build downloads."""
+    source = copy_repository(folder / 'source')
+    shutil.copy(probe_config, source / 'configs' / PROBE_CONFIG)
+    python, site_packages = virtualenv_over_this_environment(folder / 'venv')
     run([
         python, '-m', 'pip', 'install', '--no-deps', '--no-build-isolation',
-        '--no-index', '--quiet', *args
+        '--no-index', '--quiet', *pip_args, source
     ])
+    return Install(python, source, site_packages)
 
 
 @pytest.fixture(scope='module')
-def wheel_install(tmp_path_factory):
-    """``pip install --target`` of a copy that carries a probe config."""
-    tmp = tmp_path_factory.mktemp('wheel_install')
-    source = copy_repository(tmp / 'source')
-    shutil.copy(write_tiny_config(tmp), source / 'configs' / PROBE_CONFIG)
-    target = tmp / 'site'
-    pip_install(sys.executable, '--target', target, source)
-    return target
+def probe_config(tmp_path_factory):
+    return write_tiny_config(tmp_path_factory.mktemp('probe'))
 
 
+@pytest.fixture(scope='module')
+def wheel_install(tmp_path_factory, probe_config):
+    """``pip install .``: a wheel, tools and configs copied into it."""
+    return install(tmp_path_factory.mktemp('wheel'), probe_config)
+
+
+@pytest.fixture(scope='module')
+def editable_install(tmp_path_factory, probe_config):
+    """``pip install -e .``, the README's install (PEP 660)."""
+    return install(tmp_path_factory.mktemp('editable'), probe_config, '-e')
+
+
+@pytest.mark.install
 def test_wheel_ships_tools_and_configs(wheel_install):
-    mim_root = wheel_install / 'ccd_mm' / '.mim'
+    mim_root = wheel_install.site_packages / 'ccd_mm' / '.mim'
     for relative in ('tools/train.py', 'tools/test.py', 'tools/dist_train.sh',
                      f'configs/{PROBE_CONFIG}'):
         path = mim_root / relative
@@ -81,8 +131,9 @@ def test_wheel_ships_tools_and_configs(wheel_install):
     assert shipped == (REPO / 'tools' / 'train.py').read_text()
 
 
+@pytest.mark.install
 def test_wheel_metadata_lists_runtime_requirements(wheel_install):
-    dist_info, = wheel_install.glob('ccd_mm-*.dist-info')
+    dist_info, = wheel_install.site_packages.glob('ccd_mm-*.dist-info')
     requires = Distribution.at(dist_info).requires
     names = {re.split('[<>=;]', r)[0] for r in requires}
     runtime = {
@@ -90,9 +141,9 @@ def test_wheel_metadata_lists_runtime_requirements(wheel_install):
         'torchvision'
     }
     assert runtime <= names
-    # pytest only comes with the [tests] extra.
-    tests_extra = [r for r in requires if 'extra ==' in r]
-    assert tests_extra == ['pytest; extra == "tests"']
+    # pytest and a setuptools that builds wheels come with [tests] only.
+    tests_extra = {r.split(';')[0] for r in requires if 'extra ==' in r}
+    assert tests_extra == {'pytest', 'setuptools>=70.1'}
 
 
 def load_setup_module():
@@ -119,58 +170,93 @@ def test_mmcv_lite_only_without_full_mmcv(tmp_path, monkeypatch):
     assert setup_module.MMCV_LITE not in setup_module.runtime_requirements()
 
 
-def test_editable_install_links_tools_and_configs(tmp_path):
-    source = copy_repository(tmp_path / 'source')
-    # A venv that sees this environment's packages takes the editable
-    # install, so the environment running the tests keeps its own.
-    environment = tmp_path / 'venv'
-    venv.create(environment, system_site_packages=True, with_pip=False)
-    python = environment / 'bin' / 'python'
-    pip_install(python, '-e', source)
-    for folder in ('tools', 'configs'):
-        link = source / 'ccd_mm' / '.mim' / folder
-        assert link.is_symlink(), folder
-        assert link.resolve() == (source / folder).resolve()
-    find_ccd_mm = ('import importlib.util as u; '
-                   'print(u.find_spec("ccd_mm").origin)')
-    located = run([python, '-c', find_ccd_mm], cwd=tmp_path)
-    assert Path(located.strip()) == source / 'ccd_mm' / '__init__.py'
+@pytest.mark.install
+def test_editable_install_imports_the_source_tree(editable_install,
+                                                  tmp_path):
+    """The site-packages stub hands over to the source tree's package."""
+    source_package = editable_install.source / 'ccd_mm'
+    located = run([
+        editable_install.python, '-c',
+        'import ccd_mm, ccd_mm.core.bias as bias; '
+        'print(ccd_mm.__file__, *ccd_mm.__path__, bias.__file__)'
+    ],
+                  cwd=tmp_path).split()
+    assert located == [
+        str(source_package / '__init__.py'),
+        str(source_package),
+        str(source_package / 'core' / 'bias.py')
+    ]
+    stub = editable_install.site_packages / 'ccd_mm'
+    assert (stub / '__init__.py').is_file()
+    # Nothing of the package itself is copied: edits apply at once.
+    assert not (stub / 'core').exists()
 
 
-def mim_environment(tmp_path, wheel_install):
-    """Environment in which ``mim`` sees the wheel install first.
+@pytest.mark.install
+def test_editable_install_points_mim_at_the_source_tree(
+        editable_install, tmp_path):
+    """``.mim`` holds launchers and configs that name the source files, so
+    an edit of a tool or a config applies without reinstalling."""
+    mim_root = editable_install.site_packages / 'ccd_mm' / '.mim'
+    source = editable_install.source
+    launched = mim_root / 'tools' / 'shapesml' / 'train_teacher.py'
+    assert str(source / 'tools' / 'shapesml' / 'train_teacher.py') in \
+        launched.read_text()
+    help_text = run([editable_install.python, launched, '--help'],
+                    cwd=tmp_path)
+    assert '--max-minutes' in help_text
+    load_config = ('import sys; from mmengine.config import Config; '
+                   'print(Config.fromfile(sys.argv[1]).train_cfg.max_epochs)')
+    pointer = mim_root / 'configs' / PROBE_CONFIG
+    source_config = source / 'configs' / PROBE_CONFIG
+    assert run([editable_install.python, '-c', load_config, pointer],
+               cwd=tmp_path).split()[-1] == '1'
+    source_config.write_text(source_config.read_text().replace(
+        'max_epochs=1', 'max_epochs=3'))
+    try:
+        assert run([editable_install.python, '-c', load_config, pointer],
+                   cwd=tmp_path).split()[-1] == '3'
+    finally:
+        source_config.write_text(source_config.read_text().replace(
+            'max_epochs=3', 'max_epochs=1'))
 
-    openmim 0.3.9 imports ``pkg_resources``, which setuptools>=81 no longer
-    ships; pip still vendors it, so a one-line alias stands in for it.
-    """
-    python_path = [str(wheel_install)]
-    if importlib.util.find_spec('pkg_resources') is None:
-        alias = tmp_path / 'pkg_resources_alias'
-        alias.mkdir()
-        (alias / 'pkg_resources.py').write_text(
-            'import sys\n'
-            'from pip._vendor import pkg_resources\n'
-            'sys.modules[__name__] = pkg_resources\n')
-        python_path.append(str(alias))
-    env = dict(os.environ)
-    env['PYTHONPATH'] = os.pathsep.join(
-        python_path + [p for p in [env.get('PYTHONPATH')] if p])
-    return env
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return probe.getsockname()[1]
 
 
+@pytest.mark.install
 @pytest.mark.skipif(
-    importlib.util.find_spec('mim') is None,
-    reason='openmim is not installed (it is not a test requirement: its '
-    'dependencies downgrade setuptools and requests)')
-def test_mim_train_finds_our_tool_and_config(wheel_install, tmp_path):
+    not MIM_INSTALLED,
+    reason='openmim is not installed (the README says how; CI requires it)')
+@pytest.mark.parametrize('processes', [1, 2])
+@pytest.mark.parametrize('kind', ['editable', 'wheel'])
+def test_mim_train_finds_our_tool_and_config(kind, processes, request,
+                                             tmp_path):
+    """``mim train ccd_mm CONFIG`` by the config's bare name, on one process
+    and with ``--launcher pytorch --gpus 2`` (torch.distributed.launch,
+    gloo on the CPU), after either install."""
+    installed = request.getfixturevalue(f'{kind}_install')
     work_dir = tmp_path / 'work'
     command = [
-        sys.executable, '-m', 'mim', 'train', 'ccd_mm', PROBE_CONFIG,
+        installed.python, '-m', 'mim', 'train', 'ccd_mm', PROBE_CONFIG,
         '--work-dir', work_dir
     ]
-    output = run(
-        command, cwd=tmp_path, env=mim_environment(tmp_path, wheel_install))
-    mim_root = (wheel_install / 'ccd_mm' / '.mim').resolve()
+    if processes == 2:
+        command += [
+            '--launcher', 'pytorch', '--gpus', '2', '--port',
+            free_port()
+        ]
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    output = run(command, cwd=tmp_path, env=env)
+
+    mim_root = installed.site_packages / 'ccd_mm' / '.mim'
     assert f'{mim_root / "tools" / "train.py"} ' \
         f'{mim_root / "configs" / PROBE_CONFIG}' in output
     assert (work_dir / 'epoch_1.pth').is_file()
+    assert f'Distributed training: {processes == 2}' in output
+    if processes == 2:
+        assert '--nproc_per_node=2' in output
+        assert 'GPU number: 2' in output
