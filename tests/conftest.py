@@ -8,6 +8,7 @@ the same factory as real CLIP.
 """
 import math
 import os
+import sys
 from pathlib import Path
 
 # One intra-op thread per process: the test process, its DataLoader workers
@@ -22,6 +23,11 @@ import torch  # noqa: E402
 torch.set_num_threads(1)
 
 TINY_CLIP_DIR = Path(__file__).parent / 'data' / 'tiny_clip'
+
+
+def pytest_report_header():
+    # Which environment runs the tests: CI checks it is its fresh virtualenv.
+    return f'python environment: {sys.prefix}'
 
 
 def _calibrate_batch_norm(visual: torch.nn.Module) -> None:
