@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The offline demo: CCD on ShapesML with a tiny CLIP teacher, on CPU.
 # Builds the data, the teacher and the classifier's pretrained backbone once
-# (reused on later runs), trains CCD, then evaluates the label-free
-# checkpoint on the test split.
+# (reused on later runs), trains CCD, tests the label-free and the last
+# checkpoint on the test split, draws the label update, and prints a summary.
 #   bash tools/shapesml/run_demo.sh [extra tools/train.py args]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+config=configs/shapes/ccd_shapesml.py
 data=data/shapesml
 teacher=work_dirs/shapesml_teacher/shapesml-clip-rn.pt
 backbone=work_dirs/shapesml_backbone/resnet18-quarter.pth
@@ -23,6 +24,16 @@ fi
 if [ ! -f "$backbone" ]; then
     python tools/shapesml/pretrain_backbone.py --out "$backbone" --seed 0
 fi
-python tools/train.py configs/shapes/ccd_shapesml.py --work-dir "$work_dir" "$@"
-python tools/test.py configs/shapes/ccd_shapesml.py \
-    "$work_dir/best_label_free.pth" --work-dir "$work_dir/test"
+python tools/train.py "$config" --work-dir "$work_dir" "$@"
+last=$(cat "$work_dir/last_checkpoint")
+python tools/test.py "$config" "$work_dir/best_label_free.pth" \
+    --work-dir "$work_dir/test" --out "$work_dir/test/label_free.json" \
+    --out-item metrics
+python tools/test.py "$config" "$last" --work-dir "$work_dir/test" \
+    --out "$work_dir/test/last.json" --out-item metrics
+for boxes in "$work_dir"/cam_boxes_epoch_*.json; do
+    python tools/visualize.py boxes "$boxes" --out-dir "$work_dir/vis"
+done
+python tools/visualize.py labels "$config" "$last" --out-dir "$work_dir/vis"
+python tools/shapesml/demo_summary.py "$config" --work-dir "$work_dir" \
+    --teacher-report "$(dirname "$teacher")/train_report.json"
