@@ -20,7 +20,6 @@ import hashlib
 import io
 import zipfile
 from pathlib import Path
-
 from setuptools import build_meta
 from setuptools.build_meta import *  # noqa: F401,F403
 
@@ -89,8 +88,8 @@ def add_to_wheel(wheel: Path, files: dict) -> None:
             info.filename: archive.read(info)
             for info in archive.infolist()
         }
-    record_name, = (name for name in entries
-                    if name.endswith('.dist-info/RECORD'))
+    record_name, = (
+        name for name in entries if name.endswith('.dist-info/RECORD'))
     for name, text in files.items():
         entries[name] = text.encode()
     record = io.StringIO()
@@ -102,8 +101,7 @@ def add_to_wheel(wheel: Path, files: dict) -> None:
     entries[record_name] = record.getvalue().encode()
     # The metadata last and RECORD at the very end, as wheels are laid out.
     order = sorted(
-        entries,
-        key=lambda name: ('.dist-info/' in name, name == record_name))
+        entries, key=lambda name: ('.dist-info/' in name, name == record_name))
     with zipfile.ZipFile(wheel, 'w', zipfile.ZIP_DEFLATED) as archive:
         for name in order:
             archive.writestr(name, entries[name])

@@ -3,8 +3,7 @@ from .aggregate import blend_labels, cdul_global_local, grid_boxes, local_max
 from .bias import confident_mask, debias, entropy, estimate_clip_bias
 from .cam import adaptive_class_threshold, cam_to_boxes, select_classes
 from .consistency import consistency_loss, soft_bce_with_logits
-from .early_stop import (binarize_saturated, label_free_stop_epoch,
-                         select_epoch)
+from .early_stop import binarize_saturated, label_free_stop_epoch, select_epoch
 from .gradient_alignment import (alignment_loss, alignment_psi,
                                  gradient_alignment_step, labels_to_latent)
 from .pseudo_label_statistics import pseudo_label_statistics

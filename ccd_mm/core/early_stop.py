@@ -52,8 +52,7 @@ def binarize_saturated(labels: Tensor) -> Tensor:
     return (labels == 1).float()
 
 
-SELECTION_RULES = ('paper', 'paper_after_update', 'best_after_update',
-                   'last')
+SELECTION_RULES = ('paper', 'paper_after_update', 'best_after_update', 'last')
 
 
 def select_epoch(values: Sequence[float],

@@ -181,8 +181,10 @@ class CLIPPseudoLabelDataset:
 
     def teacher_config(self, teacher: dict) -> dict:
         """``teacher`` completed with this dataset's prompts."""
-        return dict(teacher, class_names=self.class_prompts,
-                    templates=self.prompt_templates)
+        return dict(
+            teacher,
+            class_names=self.class_prompts,
+            templates=self.prompt_templates)
 
     def _served_index(self, idx: int) -> int:
         valid = self.label_table.valid

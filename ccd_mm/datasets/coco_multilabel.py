@@ -170,8 +170,9 @@ class COCOMultiLabel(MultiLabelDataset):
                     f'({action}), e.g. {unannotated[:3]}')
 
         data_list = [
-            dict(img_path=join_path(self.img_prefix, image['file_name']),
-                 gt_label=sorted(labels[image['id']])) for image in images
+            dict(
+                img_path=join_path(self.img_prefix, image['file_name']),
+                gt_label=sorted(labels[image['id']])) for image in images
             if labels[image['id']] or self.keep_unannotated
         ]
         if not data_list:

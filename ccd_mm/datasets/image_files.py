@@ -33,8 +33,8 @@ def drop_missing_images(data_list: List[dict],
         FileNotFoundError: If there were entries but none of their files
             exists (a wrong ``data_root`` or ``data_prefix``, most likely).
     """
-    missing = set(missing_image_paths([info['img_path']
-                                       for info in data_list]))
+    missing = set(
+        missing_image_paths([info['img_path'] for info in data_list]))
     kept = [info for info in data_list if info['img_path'] not in missing]
     if missing:
         examples = sorted(missing)[:3]

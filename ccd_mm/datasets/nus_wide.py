@@ -167,15 +167,16 @@ class NUSWIDE(MultiLabelDataset):
             # The official lists are Windows paths; keep '<dir>/<file>'.
             relative = '/'.join(entry.replace('\\', '/').split('/')[-2:])
             data_list.append(
-                dict(img_path=join_path(self.img_prefix, relative),
-                     gt_label=gt_label))
+                dict(
+                    img_path=join_path(self.img_prefix, relative),
+                    gt_label=gt_label))
 
         action = 'kept as all-negative' if self.keep_unlabeled else 'dropped'
         logger.info(f'NUSWIDE({self.split}): {len(entries)} images listed, '
                     f'{unlabeled} without any of the {len(self.CLASSES)} '
                     f'concepts ({action})')
-        data_list, num_missing = drop_missing_images(
-            data_list, f'NUSWIDE({self.split})')
+        data_list, num_missing = drop_missing_images(data_list,
+                                                     f'NUSWIDE({self.split})')
         self.image_counts = dict(
             listed=len(entries),
             unlabeled=unlabeled,

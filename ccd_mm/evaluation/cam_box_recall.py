@@ -49,9 +49,11 @@ def cam_box_recall(proposal_boxes: Sequence[Tensor],
     """
     rows = []
     num_boxes = num_absent = 0
-    for boxes, classes, objects, labels, side in zip(
-            proposal_boxes, proposal_classes, object_boxes, object_classes,
-            image_sides):
+    for boxes, classes, objects, labels, side in zip(proposal_boxes,
+                                                     proposal_classes,
+                                                     object_boxes,
+                                                     object_classes,
+                                                     image_sides):
         boxes, objects = boxes.float().view(-1, 4), objects.float().view(-1, 4)
         classes, labels = classes.long().view(-1), labels.long().view(-1)
         num_boxes += len(boxes)
@@ -61,12 +63,13 @@ def cam_box_recall(proposal_boxes: Sequence[Tensor],
         same_class = labels[:, None] == classes[None, :]
         class_iou = torch.where(same_class, iou, torch.full_like(iou, -1))
         for index in range(len(objects)):
-            best_iou, best = (class_iou[index].max(0) if len(boxes) else
-                              (torch.tensor(-1.), None))
+            best_iou, best = (
+                class_iou[index].max(0) if len(boxes) else
+                (torch.tensor(-1.), None))
             has_box = bool(best_iou >= 0)
             whole = has_box and bool(
-                (boxes[best, :2] <= objects[index, :2]).all()
-                and (boxes[best, 2:] >= objects[index, 2:]).all())
+                (boxes[best, :2] <= objects[index, :2]).all() and
+                (boxes[best, 2:] >= objects[index, 2:]).all())
             extent = (objects[index, 2:] - objects[index, :2]).max()
             rows.append(
                 dict(
@@ -78,8 +81,8 @@ def cam_box_recall(proposal_boxes: Sequence[Tensor],
                     boxes_of_class=int(same_class[index].sum())))
     report = {
         name: _summary([r for r in rows if keep(r)])
-        for name, keep in (('all', lambda r: True),
-                           ('small', lambda r: r['small']),
+        for name, keep in (('all', lambda r: True), ('small',
+                                                     lambda r: r['small']),
                            ('large', lambda r: not r['small']))
     }
     report['proposals'] = dict(

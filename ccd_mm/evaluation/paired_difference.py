@@ -13,8 +13,9 @@ def student_t_quantile(probability: float, dof: int) -> float:
     """
     if not 0.5 < probability < 1 or dof < 1:
         raise ValueError('need 0.5 < probability < 1 and dof >= 1')
-    log_norm = (math.lgamma((dof + 1) / 2) - math.lgamma(dof / 2) -
-                0.5 * math.log(dof * math.pi))
+    log_norm = (
+        math.lgamma((dof + 1) / 2) - math.lgamma(dof / 2) -
+        0.5 * math.log(dof * math.pi))
 
     def density(t):
         return math.exp(log_norm - (dof + 1) / 2 * math.log1p(t * t / dof))
@@ -22,8 +23,8 @@ def student_t_quantile(probability: float, dof: int) -> float:
     def cdf(x, steps=2000):
         width = x / steps
         total = density(0) + density(x)
-        total += sum((4 if k % 2 else 2) * density(k * width)
-                     for k in range(1, steps))
+        total += sum(
+            (4 if k % 2 else 2) * density(k * width) for k in range(1, steps))
         return 0.5 + total * width / 3
 
     low, high = 0.0, 1.0
@@ -57,10 +58,8 @@ def paired_difference(values: Sequence[float],
     count = len(differences)
     mean = sum(differences) / count
     if count == 1:
-        return dict(mean=mean, low=math.nan, high=math.nan, std=math.nan,
-                    n=1)
+        return dict(mean=mean, low=math.nan, high=math.nan, std=math.nan, n=1)
     std = math.sqrt(sum((d - mean)**2 for d in differences) / (count - 1))
     half = student_t_quantile((1 + confidence) / 2, count - 1) * std / \
         math.sqrt(count)
-    return dict(mean=mean, low=mean - half, high=mean + half, std=std,
-                n=count)
+    return dict(mean=mean, low=mean - half, high=mean + half, std=std, n=count)

@@ -64,8 +64,9 @@ def load_pseudo_labels(
             # has the cache's digest.
             state = dict(
                 digest=payload['provenance']['image_list'],
-                fields=dict(payload['fields'],
-                            labeled=torch.ones((), dtype=torch.bool)))
+                fields=dict(
+                    payload['fields'],
+                    labeled=torch.ones((), dtype=torch.bool)))
             source = f'label cache {path}'
     saved = state['fields']
     num_classes = len(dataset.metainfo['classes'])

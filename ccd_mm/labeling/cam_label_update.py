@@ -28,8 +28,8 @@ def normalize_for_classifier(classifier: torch.nn.Module,
 
 
 @torch.no_grad()
-def classifier_cams(classifier: torch.nn.Module, views: torch.Tensor
-                    ) -> Tuple[torch.Tensor, torch.Tensor]:
+def classifier_cams(classifier: torch.nn.Module,
+                    views: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
     """(logits (B, C), class activation maps (B, C, h, w)) of a classifier
     whose head has ``forward_cam`` (``CAMMultiLabelHead``)."""
     feats = classifier.extract_feat(
@@ -65,23 +65,23 @@ def classifier_scores(classifier: torch.nn.Module,
     return gather_rows(index_parts, row_parts, len(views), num_classes)
 
 
-def cam_local_scores(classifier: torch.nn.Module,
-                     teacher: torch.nn.Module,
-                     img_paths: Sequence[str],
-                     *,
-                     view_size: int,
-                     crop_size: int,
-                     class_threshold: float,
-                     cam_threshold: float = 0.95,
-                     box_offset: int = 80,
-                     batch_size: int = 32,
-                     num_workers: int = 2,
-                     size_divisor: int = 32,
-                     show_progress: bool = False,
-                     record_limit: int = 0,
-                     keep_proposals: bool = False,
-                     decoder: Optional[ImageDecoder] = None
-                     ) -> Tuple[torch.Tensor, dict]:
+def cam_local_scores(
+        classifier: torch.nn.Module,
+        teacher: torch.nn.Module,
+        img_paths: Sequence[str],
+        *,
+        view_size: int,
+        crop_size: int,
+        class_threshold: float,
+        cam_threshold: float = 0.95,
+        box_offset: int = 80,
+        batch_size: int = 32,
+        num_workers: int = 2,
+        size_divisor: int = 32,
+        show_progress: bool = False,
+        record_limit: int = 0,
+        keep_proposals: bool = False,
+        decoder: Optional[ImageDecoder] = None) -> Tuple[torch.Tensor, dict]:
     """Local labels of every image (CCD 3.2 steps 1-5).
 
     The classifier sees the square ``view_size`` view; each class with
@@ -102,8 +102,8 @@ def cam_local_scores(classifier: torch.nn.Module,
     """
     start = time.time()
     views = GlobalViewDataset(img_paths, view_size, decoder)
-    boxes: List[torch.Tensor] = [torch.zeros(0, 4, dtype=torch.long)] * len(
-        views)
+    boxes: List[torch.Tensor] = [torch.zeros(0, 4, dtype=torch.long)
+                                 ] * len(views)
     classes: List[Optional[torch.Tensor]] = [None] * len(views)
     for batch in iterate_shard(views, batch_size, num_workers, collate_views,
                                show_progress):
@@ -114,8 +114,8 @@ def cam_local_scores(classifier: torch.nn.Module,
         for row, index in enumerate(batch.indices[batch.decoded].tolist()):
             chosen = torch.nonzero(selected[row]).flatten()
             classes[index] = chosen.cpu()
-            boxes[index] = cam_to_boxes(cams[row, chosen],
-                                        (view_size, view_size),
+            boxes[index] = cam_to_boxes(cams[row,
+                                             chosen], (view_size, view_size),
                                         cam_threshold, box_offset).cpu()
 
     crops = CropViewDataset(img_paths, boxes, view_size, crop_size,
@@ -134,9 +134,9 @@ def cam_local_scores(classifier: torch.nn.Module,
     local = gather_rows(shard, [local[indices] for indices in shard],
                         len(crops), teacher.num_classes)
     all_reduce(num_crops)
-    records = crop_records(teacher, crops, classes,
-                           torch.cat(shard)[:record_limit].tolist()
-                           if shard else [])
+    records = crop_records(
+        teacher, crops, classes,
+        torch.cat(shard)[:record_limit].tolist() if shard else [])
     stats = dict(
         mean_crops=float(num_crops[0] / num_crops[1].clamp(min=1)),
         seconds=time.time() - start,
@@ -147,8 +147,7 @@ def cam_local_scores(classifier: torch.nn.Module,
 
 
 def gather_proposals(boxes: Sequence[torch.Tensor],
-                     classes: Sequence[Optional[torch.Tensor]]
-                     ) -> List[dict]:
+                     classes: Sequence[Optional[torch.Tensor]]) -> List[dict]:
     """Every image's CAM boxes and their classes, from the rank that
     labeled it (``classes`` is None for images of other ranks)."""
     mine = {
@@ -157,9 +156,9 @@ def gather_proposals(boxes: Sequence[torch.Tensor],
         if image_classes is not None
     }
     proposals = [
-        dict(boxes=torch.zeros(0, 4, dtype=torch.long),
-             classes=torch.zeros(0, dtype=torch.long))
-        for _ in classes
+        dict(
+            boxes=torch.zeros(0, 4, dtype=torch.long),
+            classes=torch.zeros(0, dtype=torch.long)) for _ in classes
     ]
     for part in all_gather_object(mine):
         for index, (image_boxes, image_classes) in part.items():
@@ -175,8 +174,9 @@ def crop_records(teacher: torch.nn.Module, crops: CropViewDataset,
     records = []
     for index in indices:
         _, image_crops = crops[index]
-        scores = (teacher.label_views(image_crops).float().cpu().tolist()
-                  if image_crops else [])
+        scores = (
+            teacher.label_views(image_crops).float().cpu().tolist()
+            if image_crops else [])
         records.append(
             dict(
                 img_path=crops.img_paths[index],

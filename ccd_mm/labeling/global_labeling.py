@@ -9,14 +9,15 @@ from .image_views import GlobalViewDataset, collate_views
 from .sharded_pass import gather_rows, iterate_shard
 
 
-def label_global_views(teacher: torch.nn.Module,
-                       img_paths: Sequence[str],
-                       view_size: int,
-                       batch_size: int = 32,
-                       num_workers: int = 2,
-                       show_progress: bool = False,
-                       decoder: Optional[ImageDecoder] = None
-                       ) -> Tuple[torch.Tensor, torch.Tensor]:
+def label_global_views(
+    teacher: torch.nn.Module,
+    img_paths: Sequence[str],
+    view_size: int,
+    batch_size: int = 32,
+    num_workers: int = 2,
+    show_progress: bool = False,
+    decoder: Optional[ImageDecoder] = None
+) -> Tuple[torch.Tensor, torch.Tensor]:
     """Teacher probabilities of every image's global view (CCD Eq. 1-2).
 
     Args:

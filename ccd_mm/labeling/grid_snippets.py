@@ -11,16 +11,16 @@ from .sharded_pass import gather_rows, iterate_shard
 from .streaming_crop_labeler import StreamingCropLabeler
 
 
-def label_grid_snippets(teacher: torch.nn.Module,
-                        img_paths: Sequence[str],
-                        grid: int = 3,
-                        snippet_size: int = 448,
-                        batch_size: int = 32,
-                        num_workers: int = 2,
-                        size_divisor: int = 32,
-                        show_progress: bool = False,
-                        decoder: Optional[ImageDecoder] = None
-                        ) -> torch.Tensor:
+def label_grid_snippets(
+        teacher: torch.nn.Module,
+        img_paths: Sequence[str],
+        grid: int = 3,
+        snippet_size: int = 448,
+        batch_size: int = 32,
+        num_workers: int = 2,
+        size_divisor: int = 32,
+        show_progress: bool = False,
+        decoder: Optional[ImageDecoder] = None) -> torch.Tensor:
     """Teacher probabilities of every image's ``grid x grid`` snippets.
 
     Each image is tiled by :func:`~ccd_mm.core.aggregate.grid_boxes`; the
@@ -59,8 +59,9 @@ def label_grid_snippets(teacher: torch.nn.Module,
     for batch in iterate_shard(snippets, batch_size, num_workers,
                                collate_crops, show_progress):
         # One row per snippet: image index * grid**2 + snippet number.
-        labeler.add(batch.indices[batch.owner] * num_snippets +
-                    batch.box_index, batch.stacks)
+        labeler.add(
+            batch.indices[batch.owner] * num_snippets + batch.box_index,
+            batch.stacks)
         shard.append(batch.indices)
     rows = labeler.finish().view(len(snippets), -1)
     table = gather_rows(shard, [rows[indices] for indices in shard],

@@ -36,9 +36,9 @@ def crop_view_size(width: int, height: int, longer_side: int,
     rounded to a multiple of ``size_divisor`` so crops fall into few shapes
     that the teacher can batch."""
     scale = longer_side / max(width, height)
-    short = max(size_divisor,
-                round(min(width, height) * scale / size_divisor) *
-                size_divisor)
+    short = max(
+        size_divisor,
+        round(min(width, height) * scale / size_divisor) * size_divisor)
     return (longer_side, short) if width >= height else (short, longer_side)
 
 
@@ -173,8 +173,8 @@ class CropBatch(NamedTuple):
     stacks: List[Tuple[torch.Tensor, torch.Tensor]]
 
 
-def _indices_and_decoded(batch: Sequence[tuple]
-                         ) -> Tuple[torch.Tensor, torch.Tensor]:
+def _indices_and_decoded(
+        batch: Sequence[tuple]) -> Tuple[torch.Tensor, torch.Tensor]:
     indices = torch.tensor([index for index, _ in batch], dtype=torch.long)
     decoded = torch.tensor([item is not None for _, item in batch],
                            dtype=torch.bool)
@@ -189,8 +189,7 @@ def collate_views(batch: Sequence[tuple]) -> ViewBatch:
     """Collate ``[(index, view or None), ...]`` into a :class:`ViewBatch`."""
     indices, decoded = _indices_and_decoded(batch)
     views = [view for _, view in batch if view is not None]
-    return ViewBatch(indices, decoded,
-                     torch.stack(views) if views else None)
+    return ViewBatch(indices, decoded, torch.stack(views) if views else None)
 
 
 def collate_crops(batch: Sequence[tuple]) -> CropBatch:
@@ -201,5 +200,4 @@ def collate_crops(batch: Sequence[tuple]) -> CropBatch:
         [(position, box) for position, (_, item) in enumerate(batch) if item
          for box in range(len(item))],
         dtype=torch.long).view(-1, 2).unbind(1)
-    return CropBatch(indices, decoded, owner, box_index,
-                     stack_by_shape(crops))
+    return CropBatch(indices, decoded, owner, box_index, stack_by_shape(crops))

@@ -109,8 +109,9 @@ def fields_sha256(fields: Dict[str, Tensor]) -> str:
     for name in CACHED_TABLE_FIELDS:
         value = fields[name].detach().cpu().contiguous()
         digest.update(f'{name} {value.dtype} {tuple(value.shape)}'.encode())
-        digest.update(value.view(torch.uint8).numpy().tobytes()
-                      if value.numel() else b'')
+        digest.update(
+            value.view(torch.uint8).numpy().tobytes() if value.numel() else b''
+        )
     return digest.hexdigest()
 
 
@@ -130,9 +131,9 @@ def check_label_fields(fields: Dict[str, Tensor], source: str) -> None:
             fields[name].shape != (num_images, )
             for name in ('valid', 'confident')):
         raise ValueError(
-            f'{source} has label fields of inconsistent shapes: ' + ', '.join(
-                f'{name} {tuple(fields[name].shape)}'
-                for name in CACHED_TABLE_FIELDS))
+            f'{source} has label fields of inconsistent shapes: ' +
+            ', '.join(f'{name} {tuple(fields[name].shape)}'
+                      for name in CACHED_TABLE_FIELDS))
     problems = [
         ('global_scores', 'not finite', ~torch.isfinite(scores)),
         ('global_scores', 'outside [0, 1]', (scores < 0) | (scores > 1)),

@@ -13,7 +13,6 @@ from mmengine.dist import all_gather_object, get_dist_info
 from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader, Dataset, Subset
 
-
 Batch = TypeVar('Batch')
 
 

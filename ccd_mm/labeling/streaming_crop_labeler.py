@@ -31,7 +31,9 @@ class StreamingCropLabeler:
             to 8 teacher batches.
     """
 
-    def __init__(self, teacher: torch.nn.Module, num_rows: int,
+    def __init__(self,
+                 teacher: torch.nn.Module,
+                 num_rows: int,
                  max_pending: Optional[int] = None):
         self.teacher = teacher
         self.batch_size = teacher.batch_size
@@ -41,8 +43,8 @@ class StreamingCropLabeler:
             defaultdict(list)
         self.num_pending = 0
 
-    def add(self, targets: Tensor,
-            stacks: List[Tuple[Tensor, Tensor]]) -> None:
+    def add(self, targets: Tensor, stacks: List[Tuple[Tensor,
+                                                      Tensor]]) -> None:
         """Queue crops stacked by shape (``CropBatch.stacks``).
 
         Args:
@@ -83,5 +85,5 @@ class StreamingCropLabeler:
         targets, crops = targets[:count], crops[:count]
         scores = self.teacher(crops).float().cpu()
         self.num_pending -= count
-        self.rows.scatter_reduce_(
-            0, targets[:, None].expand_as(scores), scores, 'amax')
+        self.rows.scatter_reduce_(0, targets[:, None].expand_as(scores),
+                                  scores, 'amax')

@@ -174,8 +174,7 @@ def _unloadable_reason(model_name: str, checkpoint: str,
     """Why open_clip failed to load ``checkpoint`` into ``model_name``:
     not a weight file, or the weights of another architecture."""
     try:
-        found = load_state_dict(
-            checkpoint, weights_only=weights_only)
+        found = load_state_dict(checkpoint, weights_only=weights_only)
     except pickle.UnpicklingError as error:
         return ('it holds other objects than weights, refused unrun '
                 f'({weights_only_refusal(error)})')

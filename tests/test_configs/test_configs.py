@@ -77,10 +77,9 @@ def test_shapesml_config_builds_a_runner(layouts, monkeypatch, tmp_path):
     assert names == [
         'EvalImageCheckHook', 'RuntimeInfoHook', 'FiniteLossHook',
         'CLIPInitialLabelHook', 'CAMLabelUpdateHook', 'IterTimerHook',
-        'DistSamplerSeedHook',
-        'VisualizationHook', 'CCDWarmupHook', 'PseudoLabelStatsHook',
-        'LoggerHook', 'ParamSchedulerHook', 'LabelFreeCheckpointHook',
-        'CheckpointHook'
+        'DistSamplerSeedHook', 'VisualizationHook', 'CCDWarmupHook',
+        'PseudoLabelStatsHook', 'LoggerHook', 'ParamSchedulerHook',
+        'LabelFreeCheckpointHook', 'CheckpointHook'
     ]
 
 

@@ -57,7 +57,8 @@ def test_selection_rules_by_hand():
     assert select_epoch(curve, 'best_after_update') == (2, True)
     assert select_epoch(curve, 'last') == (6, True)
     # a rise after the update: d = [2, 4] from e = 3 -> fires at e = 5
-    assert select_epoch([1, 2, 3, 30, 32, 36, 37], 'paper_after_update',
+    assert select_epoch([1, 2, 3, 30, 32, 36, 37],
+                        'paper_after_update',
                         first=3) == (5, True)
     # ties keep the earliest best
     assert select_epoch([1, 5, 5, 2], 'best_after_update') == (1, True)

@@ -13,23 +13,26 @@ from ccd_mm.datasets.shapesml_generator import generate_shapesml
 @pytest.fixture(scope='module')
 def shapes_root(tmp_path_factory):
     root = tmp_path_factory.mktemp('shapesml')
-    generate_shapesml(str(root), seed=0, num_train=8, num_test=12,
-                      image_size=32)
+    generate_shapesml(
+        str(root), seed=0, num_train=8, num_test=12, image_size=32)
     return str(root)
 
 
 def make_wrapper(root, **kwargs):
     return CLIPPseudoLabelDataset(
-        dataset=dict(type='ShapesML', data_root=root, split='train',
-                     pipeline=[dict(type='PackInputs')]),
+        dataset=dict(
+            type='ShapesML',
+            data_root=root,
+            split='train',
+            pipeline=[dict(type='PackInputs')]),
         **kwargs)
 
 
 def fill(table: PseudoLabelTable, seed=0):
     generator = torch.Generator().manual_seed(seed)
-    table.write('global_scores',
-                torch.rand(table.num_images, table.num_classes,
-                           generator=generator))
+    table.write(
+        'global_scores',
+        torch.rand(table.num_images, table.num_classes, generator=generator))
     table.write('bias', torch.full((table.num_classes, ), 0.5))
     table.labeled.fill_(True)
 
@@ -57,8 +60,8 @@ def test_current_targets_blend_after_update(shapes_root):
     table = dataset.label_table
     fill(table)
     initial = dataset.current_targets()
-    table.write('local_scores', torch.ones(table.num_images,
-                                           table.num_classes) * 0.4)
+    table.write('local_scores',
+                torch.ones(table.num_images, table.num_classes) * 0.4)
     table.update_epoch.fill_(2)
     # Eq. 7 by hand: 0.25 * initial + 0.75 * clamp(0.4 / 0.5)
     expected = (0.25 * initial + 0.75 * 0.8).clamp(0, 1)
@@ -70,8 +73,12 @@ def test_persistent_workers_see_in_place_updates(shapes_root):
     dataset = make_wrapper(shapes_root)
     table = dataset.label_table
     fill(table)
-    loader = DataLoader(dataset, batch_size=4, num_workers=2,
-                        persistent_workers=True, collate_fn=pseudo_collate)
+    loader = DataLoader(
+        dataset,
+        batch_size=4,
+        num_workers=2,
+        persistent_workers=True,
+        collate_fn=pseudo_collate)
 
     def served_targets():
         return torch.stack([
@@ -126,7 +133,8 @@ def test_target_transform_declares_its_table_fields(shapes_root):
 def test_class_prompts_must_match_classes(shapes_root):
     with pytest.raises(ValueError, match='class prompts'):
         make_wrapper(shapes_root, class_prompts=['a', 'b'])
-    dataset = make_wrapper(shapes_root, prompt_templates=('a photo of a {}.',))
+    dataset = make_wrapper(
+        shapes_root, prompt_templates=('a photo of a {}.', ))
     config = dataset.teacher_config(dict(type='CLIPTeacher'))
     assert config['class_names'] == list(dataset.metainfo['classes'])
     assert config['templates'] == ('a photo of a {}.', )
@@ -134,9 +142,12 @@ def test_class_prompts_must_match_classes(shapes_root):
 
 def test_image_changed_during_the_run_is_named(shapes_root):
     dataset = CLIPPseudoLabelDataset(
-        dataset=dict(type='ShapesML', data_root=shapes_root, split='train',
-                     pipeline=[dict(type='LoadImageFromFile'),
-                               dict(type='PackInputs')]))
+        dataset=dict(
+            type='ShapesML',
+            data_root=shapes_root,
+            split='train',
+            pipeline=[dict(type='LoadImageFromFile'),
+                      dict(type='PackInputs')]))
     fill(dataset.label_table)
     emptied, removed = dataset.image_paths()[:2]
     kept = [open(path, 'rb').read() for path in (emptied, removed)]

@@ -124,16 +124,18 @@ def rewrite_annotations(coco_root, change):
 
 @pytest.mark.parametrize('change, problem', [
     (lambda text: text[:len(text) // 2], 'is not valid JSON, truncated'),
-    (lambda text: json.dumps(
-        {k: v for k, v in json.loads(text).items() if k != 'categories'}),
-     r"has no \['categories'\]: not a COCO instances file"),
+    (lambda text: json.dumps({
+        k: v
+        for k, v in json.loads(text).items() if k != 'categories'
+    }), r"has no \['categories'\]: not a COCO instances file"),
     (lambda text: json.dumps(dict(json.loads(text), images=[])),
      'lists no images'),
     (lambda text: json.dumps(
-        dict(json.loads(text),
-             annotations=json.loads(text)['annotations'] + [
-                 dict(id=99, image_id=424242, category_id=1, iscrowd=0)
-             ])), r'annotates 1 image ids that it does not list in '
+        dict(
+            json.loads(text),
+            annotations=json.loads(text)['annotations'] +
+            [dict(id=99, image_id=424242, category_id=1, iscrowd=0)])),
+     r'annotates 1 image ids that it does not list in '
      r'"images", e.g. \[424242\]'),
 ])
 def test_broken_annotation_file_is_named_with_its_problem(
@@ -145,7 +147,7 @@ def test_broken_annotation_file_is_named_with_its_problem(
 
 def test_split_without_annotated_image_is_named(coco_root):
     path = rewrite_annotations(
-        coco_root, lambda text: json.dumps(dict(json.loads(text),
-                                                annotations=[])))
+        coco_root,
+        lambda text: json.dumps(dict(json.loads(text), annotations=[])))
     with pytest.raises(ValueError, match=f'none of the 5 images of {path}'):
         COCOMultiLabel(data_root=str(coco_root), split='train')

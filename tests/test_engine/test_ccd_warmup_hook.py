@@ -9,8 +9,8 @@ from ccd_mm.engine.hooks import CCDWarmupHook
 def phases(hook: CCDWarmupHook, epochs: int) -> list:
     """(consistency_active, cam_scale_on) of the head at the start of each
     epoch."""
-    head = SimpleNamespace(consistency_active=False,
-                           cam_scale_on=torch.tensor(False))
+    head = SimpleNamespace(
+        consistency_active=False, cam_scale_on=torch.tensor(False))
     runner = SimpleNamespace(model=SimpleNamespace(head=head), epoch=0)
     seen = []
     for epoch in range(epochs):

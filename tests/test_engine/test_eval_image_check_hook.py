@@ -22,9 +22,10 @@ def voc_runner(root, absent_images=()):
 def test_missing_val_and_test_images_fail_with_count_and_paths(tmp_path):
     runner = voc_runner(tmp_path / 'VOC2007', absent_images=('000102', ))
     hook = HOOKS.build(dict(type='EvalImageCheckHook'))
-    with pytest.raises(FileNotFoundError,
-                       match=r'1 of the 5 images of the validation split '
-                       r'\(VOC\) are missing, e.g. \[.*000102.jpg'):
+    with pytest.raises(
+            FileNotFoundError,
+            match=r'1 of the 5 images of the validation split '
+            r'\(VOC\) are missing, e.g. \[.*000102.jpg'):
         hook.before_train(runner)
     with pytest.raises(FileNotFoundError, match='of the test split'):
         hook.before_test(runner)
@@ -41,8 +42,9 @@ def test_check_runs_before_the_teacher_pass(tmp_path, tiny_clip_resnet,
                                             monkeypatch):
     """In a run, a validation split with a missing image stops training
     before the initial labeling, not after the teacher pass."""
-    cfg = ccd_shapes_config(make_shapes_root(tmp_path / 'data'),
-                            tiny_clip_resnet, str(tmp_path / 'work'))
+    cfg = ccd_shapes_config(
+        make_shapes_root(tmp_path / 'data'), tiny_clip_resnet,
+        str(tmp_path / 'work'))
     cfg.default_hooks.eval_image_check = dict(type='EvalImageCheckHook')
     voc_root = tmp_path / 'VOC2007'
     write_voc(voc_root, dict(test=every_class_split(100)), ('000102', ))

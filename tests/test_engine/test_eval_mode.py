@@ -6,8 +6,7 @@ from ccd_mm.engine.eval_mode import eval_mode
 
 @pytest.mark.parametrize('training', [True, False])
 def test_eval_mode_restores_the_previous_mode(training):
-    model = torch.nn.Sequential(torch.nn.Linear(2, 2),
-                                torch.nn.BatchNorm1d(2))
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2))
     model.train(training)
     with eval_mode(model) as inside:
         assert inside is model

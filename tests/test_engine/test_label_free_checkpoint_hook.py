@@ -20,7 +20,10 @@ def _run(rule, curve=CURVE, update_epochs=(3, )):
     hook = HOOKS.build(dict(type='LabelFreeCheckpointHook', rule=rule))
     saved = []
     runner = SimpleNamespace(
-        epoch=0, max_epochs=len(curve), work_dir='work', logger=mock.Mock(),
+        epoch=0,
+        max_epochs=len(curve),
+        work_dir='work',
+        logger=mock.Mock(),
         message_hub=mock.Mock(),
         hooks=[SimpleNamespace(update_epochs=update_epochs), hook])
     runner.save_checkpoint = mock.Mock(
@@ -34,12 +37,14 @@ def _run(rule, curve=CURVE, update_epochs=(3, )):
     return hook, saved, runner
 
 
-@pytest.mark.parametrize('rule, saved_epochs', [
-    ('paper', [5]),
-    ('paper_after_update', [7]),  # never fires from epoch 4 on
-    ('best_after_update', [4, 5, 6, 7]),  # every new best from epoch 4
-    ('last', [7]),
-])
+@pytest.mark.parametrize(
+    'rule, saved_epochs',
+    [
+        ('paper', [5]),
+        ('paper_after_update', [7]),  # never fires from epoch 4 on
+        ('best_after_update', [4, 5, 6, 7]),  # every new best from epoch 4
+        ('last', [7]),
+    ])
 def test_each_rule_saves_the_epoch_it_keeps(rule, saved_epochs):
     hook, saved, runner = _run(rule)
     assert saved == saved_epochs

@@ -21,8 +21,9 @@ def test_head_for_other_classes_fails_before_the_teacher_pass(
                         lambda *args, **kwargs: pytest.fail('teacher ran'))
     shapes_config.model.head.num_classes = 80
     runner = Runner.from_cfg(shapes_config)
-    labeling, = (hook for hook in runner.hooks
-                 if type(hook).__name__ == 'CLIPInitialLabelHook')
+    labeling, = (
+        hook for hook in runner.hooks
+        if type(hook).__name__ == 'CLIPInitialLabelHook')
     # The first point of runner.train() at which the teacher could run.
     with pytest.raises(
             ValueError,

@@ -32,7 +32,7 @@ def test_no_teacher_anywhere_names_the_fix():
 @pytest.mark.parametrize('key', ['class_names', 'templates'])
 def test_prompts_in_the_teacher_are_refused(key):
     teacher = dict(type='CLIPTeacher', model_name='top', **{key: ['a']})
-    for hook_teacher, cfg in ((teacher, dict()),
-                              (None, dict(teacher=teacher))):
+    for hook_teacher, cfg in ((teacher, dict()), (None,
+                                                  dict(teacher=teacher))):
         with pytest.raises(ValueError, match=f"teacher sets \\['{key}'\\]"):
             resolve_teacher_config(hook_teacher, cfg)

@@ -21,11 +21,16 @@ def test_recall_iou_whole_and_sizes_by_hand():
                 [60, 60, 80, 80]]),
             torch.zeros(0, 4)
         ],
-        proposal_classes=[_t([1, 1, 2, 3], torch.long),
-                          torch.zeros(0, dtype=torch.long)],
-        object_boxes=[_t([[0, 0, 50, 50], [60, 60, 80, 80]]),
-                      _t([[10, 10, 40, 40]])],
-        object_classes=[_t([1, 2], torch.long), _t([0], torch.long)],
+        proposal_classes=[
+            _t([1, 1, 2, 3], torch.long),
+            torch.zeros(0, dtype=torch.long)
+        ],
+        object_boxes=[
+            _t([[0, 0, 50, 50], [60, 60, 80, 80]]),
+            _t([[10, 10, 40, 40]])
+        ],
+        object_classes=[_t([1, 2], torch.long),
+                        _t([0], torch.long)],
         image_sides=[100, 100])
 
     everything = report['all']

@@ -6,9 +6,11 @@ from ccd_mm.evaluation.paired_difference import (paired_difference,
                                                  student_t_quantile)
 
 
-@pytest.mark.parametrize('probability, dof, expected', [
-    (0.975, 1, 12.7062), (0.975, 4, 2.7764), (0.975, 9, 2.2622),
-    (0.95, 4, 2.1318), (0.975, 30, 2.0423)])
+@pytest.mark.parametrize('probability, dof, expected', [(0.975, 1, 12.7062),
+                                                        (0.975, 4, 2.7764),
+                                                        (0.975, 9, 2.2622),
+                                                        (0.95, 4, 2.1318),
+                                                        (0.975, 30, 2.0423)])
 def test_t_quantiles_match_the_tables(probability, dof, expected):
     assert student_t_quantile(probability, dof) == pytest.approx(
         expected, abs=2e-4)

@@ -25,8 +25,8 @@ def scene(tmp_path_factory, tiny_clip_resnet):
     paths = []
     for index, (width, height) in enumerate([(96, 64), (64, 96), (80, 80),
                                              (120, 60), (64, 64)]):
-        pixels = rng.integers(0, 256, (height // 8, width // 8, 3),
-                              dtype=np.uint8)
+        pixels = rng.integers(
+            0, 256, (height // 8, width // 8, 3), dtype=np.uint8)
         path = out / f'{index}.png'
         Image.fromarray(pixels).resize((width, height),
                                        Image.NEAREST).save(path)
@@ -72,11 +72,11 @@ def direct_local_scores(paths, classifier, teacher, class_threshold):
             torch.sigmoid(logits[0]) >= class_threshold).flatten()
         boxes = cam_to_boxes(cams[0, chosen], (VIEW, VIEW), 0.95, OFFSET)
         _, crops = CropViewDataset([paths[index]], [boxes], VIEW, CROP)[0]
-        scores = (torch.cat([teacher(crop[None]) for crop in crops])
-                  if crops else torch.zeros(0, len(CLASSES)))
+        scores = (
+            torch.cat([teacher(crop[None]) for crop in crops])
+            if crops else torch.zeros(0, len(CLASSES)))
         rows.append(
-            local_max(scores, torch.zeros(len(crops), dtype=torch.long),
-                      1)[0])
+            local_max(scores, torch.zeros(len(crops), dtype=torch.long), 1)[0])
     return torch.stack(rows)
 
 
@@ -107,8 +107,10 @@ def test_pass_equals_the_direct_computation(scene, num_workers):
         assert len(record['classes']) == len(record['boxes'])
         if record['crop_scores']:
             torch.testing.assert_close(
-                torch.tensor(record['crop_scores']).max(dim=0).values, row,
-                rtol=0, atol=1e-6)
+                torch.tensor(record['crop_scores']).max(dim=0).values,
+                row,
+                rtol=0,
+                atol=1e-6)
 
 
 def test_unselected_classes_give_no_crop(scene):

@@ -38,8 +38,10 @@ def test_global_views_are_uint8_and_undecodable_images_flagged(tmp_path):
 
 
 def test_stack_by_shape_groups_equal_shapes_and_keeps_positions():
-    views = [torch.full((3, h, w), i) for i, (h, w) in enumerate(
-        [(2, 4), (4, 2), (2, 4), (2, 2), (4, 2)])]
+    views = [
+        torch.full((3, h, w), i)
+        for i, (h, w) in enumerate([(2, 4), (4, 2), (2, 4), (2, 2), (4, 2)])
+    ]
     stacks = stack_by_shape(views)
     assert [positions.tolist() for positions, _ in stacks] == [[0, 2], [1, 4],
                                                                [3]]
@@ -76,8 +78,8 @@ def test_collate_crops_numbers_crops_image_by_image(tmp_path):
 
 def test_as_unit_range_scales_only_uint8():
     pixels = torch.tensor([0, 51, 255], dtype=torch.uint8)
-    torch.testing.assert_close(as_unit_range(pixels),
-                               torch.tensor([0.0, 0.2, 1.0]))
+    torch.testing.assert_close(
+        as_unit_range(pixels), torch.tensor([0.0, 0.2, 1.0]))
     unit = torch.tensor([0.0, 0.5], dtype=torch.float64)
     result = as_unit_range(unit)
     assert result.dtype == torch.float32

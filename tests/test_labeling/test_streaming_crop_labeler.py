@@ -30,13 +30,12 @@ def random_batches(num_batches, crops_per_batch, seed=0):
     batches = []
     for _ in range(num_batches):
         crops = [
-            torch.rand(shapes[int(torch.randint(3, (1, ),
-                                                generator=generator))],
-                       generator=generator)
-            for _ in range(crops_per_batch)
+            torch.rand(
+                shapes[int(torch.randint(3, (1, ), generator=generator))],
+                generator=generator) for _ in range(crops_per_batch)
         ]
-        targets = torch.randint(0, 10, (crops_per_batch, ),
-                                generator=generator)
+        targets = torch.randint(
+            0, 10, (crops_per_batch, ), generator=generator)
         batches.append((targets, crops))
     return batches
 

@@ -33,8 +33,7 @@ def test_cam_shape_and_gap_equals_logits():
     # GAP commutes with the 1x1 conv: logits = W . GAP(feat) + b.
     pooled = feats[0].mean(dim=(2, 3))
     weight = head.cam_conv.weight[:, :, 0, 0]
-    torch.testing.assert_close(logits,
-                               pooled @ weight.T + head.cam_conv.bias)
+    torch.testing.assert_close(logits, pooled @ weight.T + head.cam_conv.bias)
 
 
 def test_positive_cam_scale_on_hand_numbers():

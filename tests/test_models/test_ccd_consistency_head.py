@@ -36,7 +36,8 @@ def test_two_view_loss_against_hand_computation():
     head = _identity_head(2, consistency_weight=0.5)
     head.consistency_active = True
     weak, strong = _views()
-    losses = head.loss((weak, ), _samples([[1., 0.2]]),
+    losses = head.loss((weak, ),
+                       _samples([[1., 0.2]]),
                        strong_feats=(strong, ))
 
     # weak: sigmoid = [0.75, 0.5] against [1, 0.2]
@@ -55,7 +56,8 @@ def test_consistency_off_is_zero_and_ignores_strong_features():
     assert head.consistency_active is False
     weak, strong = _views()
     strong.requires_grad_()
-    losses = head.loss((weak, ), _samples([[1., 0.2]]),
+    losses = head.loss((weak, ),
+                       _samples([[1., 0.2]]),
                        strong_feats=(strong, ))
     assert losses['loss_consistency'].item() == 0.
     sum(losses.values()).backward()

@@ -53,9 +53,9 @@ def test_each_view_matches_cls_preprocessor():
     samples = _packed(2)
     out = TwoViewDataPreprocessor(**NORM)(pseudo_collate(samples), True)
     for view, batch in enumerate(out['inputs']):
-        stock = ClsDataPreprocessor(**NORM)(
-            dict(inputs=[s['inputs'][view] for s in samples],
-                 data_samples=None), True)
+        stock = ClsDataPreprocessor(**NORM)(dict(
+            inputs=[s['inputs'][view] for s in samples], data_samples=None),
+                                            True)
         torch.testing.assert_close(batch, stock['inputs'])
 
 
@@ -75,8 +75,8 @@ def test_onehot_scores_are_added_once():
             inputs=[_image(0), _image(1)],
             data_samples=DataSample().set_gt_label([1]))
     ]
-    out = TwoViewDataPreprocessor(to_onehot=True, num_classes=3)(
-        pseudo_collate(samples), True)
+    out = TwoViewDataPreprocessor(
+        to_onehot=True, num_classes=3)(pseudo_collate(samples), True)
     torch.testing.assert_close(out['data_samples'][0].gt_score,
                                torch.tensor([0, 1, 0]))
 
@@ -93,8 +93,7 @@ def test_single_view_is_exactly_cls_preprocessor(collate):
     stock = ClsDataPreprocessor(**NORM)(collate(samples), False)
     assert ours['inputs'].shape == (3, 3, 4, 4)
     torch.testing.assert_close(ours['inputs'], stock['inputs'])
-    torch.testing.assert_close(ours['inputs'][1, :, 0, 0],
-                               _expected_pixel(7))
+    torch.testing.assert_close(ours['inputs'][1, :, 0, 0], _expected_pixel(7))
 
 
 def test_batch_augments_refused_on_two_views():

@@ -57,19 +57,19 @@ def _model(consistency_active: bool):
 def _images(seed, num_samples, size=32):
     generator = torch.Generator().manual_seed(seed)
     return [
-        torch.randint(0, 256, (3, size, size), generator=generator,
-                      dtype=torch.uint8) for _ in range(num_samples)
+        torch.randint(
+            0, 256, (3, size, size), generator=generator, dtype=torch.uint8)
+        for _ in range(num_samples)
     ]
 
 
 def _two_view_batch(weak, strong):
     """Samples as MultiView + PackInputs pack them, collated."""
-    scores = torch.linspace(0, 1, len(weak) * NUM_CLASSES).view(
-        len(weak), NUM_CLASSES)
+    scores = torch.linspace(0, 1,
+                            len(weak) * NUM_CLASSES).view(
+                                len(weak), NUM_CLASSES)
     return pseudo_collate([
-        dict(
-            inputs=[w, s],
-            data_samples=DataSample().set_gt_score(score))
+        dict(inputs=[w, s], data_samples=DataSample().set_gt_score(score))
         for w, s, score in zip(weak, strong, scores)
     ])
 
@@ -100,8 +100,9 @@ def test_warmup_loss_and_gradients_do_not_depend_on_strong_views():
         model = _model(consistency_active=False)
         sizes = _record_backbone_batches(model)
         results.append(
-            _loss_and_gradients(
-                model, _two_view_batch(weak, _images(strong_seed, 4))))
+            _loss_and_gradients(model,
+                                _two_view_batch(weak, _images(strong_seed,
+                                                              4))))
         assert sizes == [4]  # the weak views alone
     (loss_a, grads_a), (loss_b, grads_b) = results
     assert loss_a.item() == loss_b.item()

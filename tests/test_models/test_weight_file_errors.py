@@ -34,6 +34,7 @@ def test_examples_are_limited():
 
 
 def test_weights_only_refusal_keeps_what_was_found(tmp_path):
+
     class Opens:
 
         def __reduce__(self):

@@ -116,14 +116,14 @@ def test_file_that_is_no_checkpoint_is_named(tiny_clip_resnet, tmp_path,
                                              content):
     weights = tmp_path / 'RN50x64.pt'
     weights.write_bytes(content)
-    with pytest.raises(ValueError,
-                       match=f"{weights} cannot be loaded as the weights of "
-                       "the open_clip model 'ccd-tiny-RN': "):
+    with pytest.raises(
+            ValueError,
+            match=f"{weights} cannot be loaded as the weights of "
+            "the open_clip model 'ccd-tiny-RN': "):
         teacher_with_weights(tiny_clip_resnet, weights)
 
 
-def test_code_running_weight_file_is_refused_unrun(tiny_clip_resnet,
-                                                   tmp_path):
+def test_code_running_weight_file_is_refused_unrun(tiny_clip_resnet, tmp_path):
     marker = tmp_path / 'code_ran'
     weights = write_code_running_checkpoint(tmp_path / 'RN50x64.pt', marker)
     with pytest.raises(ValueError) as error:

@@ -45,16 +45,17 @@ def assert_rates(result, *keys):
 
 def test_bench_labeling(bench_script, tmp_path, capsys):
     result = run_main(
-        bench_script('bench_labeling'),
-        ['--num-images', '8', '--loop-images', '2', '--batch-size', '4',
-         '--num-workers', '1', '--repeats', '1', '--threads', '1',
-         '--work-dir', str(tmp_path)], capsys)
+        bench_script('bench_labeling'), [
+            '--num-images', '8', '--loop-images', '2', '--batch-size', '4',
+            '--num-workers', '1', '--repeats', '1', '--threads', '1',
+            '--work-dir',
+            str(tmp_path)
+        ], capsys)
     assert result['benchmark'] == 'labeling' and result['num_images'] == 8
     assert result['pass_startup_s'] >= 0
     assert_rates(result, 'project_images_per_s', 'pure_forward_images_per_s',
-                 'project_steady_images_per_s',
-                 'batch1_loop_images_per_s', 'decode_images_per_s',
-                 'decode_inclusive_limit_images_per_s',
+                 'project_steady_images_per_s', 'batch1_loop_images_per_s',
+                 'decode_images_per_s', 'decode_inclusive_limit_images_per_s',
                  'ratio_vs_pure_forward', 'ratio_vs_decode_inclusive_limit',
                  'speedup_vs_batch1_loop', 'batch1_loop_vs_pure_forward_cpu')
     # the three ways of labeling give the same scores
@@ -66,17 +67,18 @@ def test_bench_labeling(bench_script, tmp_path, capsys):
 
 def test_bench_label_update(bench_script, tmp_path, capsys):
     result = run_main(
-        bench_script('bench_label_update'),
-        ['--num-images', '4', '--loop-images', '1', '--num-classes', '3',
-         '--batch-size', '2', '--num-workers', '0', '--repeats', '1',
-         '--threads', '1', '--work-dir', str(tmp_path)], capsys)
+        bench_script('bench_label_update'), [
+            '--num-images', '4', '--loop-images', '1', '--num-classes', '3',
+            '--batch-size', '2', '--num-workers', '0', '--repeats', '1',
+            '--threads', '1', '--work-dir',
+            str(tmp_path)
+        ], capsys)
     assert result['benchmark'] == 'label_update'
     assert result['mean_crops'] == 3  # class threshold 0: one crop a class
     assert result['pass_startup_s'] >= 0
     assert_rates(result, 'project_images_per_s', 'limit_images_per_s',
-                 'project_steady_images_per_s',
-                 'batch1_loop_images_per_s', 'ratio_vs_limit',
-                 'speedup_vs_batch1_loop')
+                 'project_steady_images_per_s', 'batch1_loop_images_per_s',
+                 'ratio_vs_limit', 'speedup_vs_batch1_loop')
     assert result['max_abs_diff_vs_limit'] < 1e-5
     assert result['max_abs_diff_vs_loop'] < 1e-5
     batching = result['crop_batching']
@@ -92,9 +94,10 @@ def test_bench_label_update(bench_script, tmp_path, capsys):
 
 def test_bench_train_step(bench_script, capsys):
     result = run_main(
-        bench_script('bench_train_step'),
-        ['--image-size', '32', '--batch-size', '2', '--classifier-width',
-         '8', '--steps', '1', '--repeats', '1', '--threads', '1'], capsys)
+        bench_script('bench_train_step'), [
+            '--image-size', '32', '--batch-size', '2', '--classifier-width',
+            '8', '--steps', '1', '--repeats', '1', '--threads', '1'
+        ], capsys)
     assert result['benchmark'] == 'train_step' and not result['amp']
     assert_rates(result, 'ccd_step_s', 'warmup_step_s', 'plain_step_s',
                  'ratio_ccd_vs_plain', 'ratio_ccd_vs_plain_cpu',
@@ -105,9 +108,10 @@ def test_bench_train_step(bench_script, capsys):
 
 def test_bench_index(bench_script, capsys):
     result = run_main(
-        bench_script('bench_index'),
-        ['--sizes', '100', '1000', '--num-classes', '4', '--lookups', '20',
-         '--list-lookups', '20'], capsys)
+        bench_script('bench_index'), [
+            '--sizes', '100', '1000', '--num-classes', '4', '--lookups', '20',
+            '--list-lookups', '20'
+        ], capsys)
     assert result['benchmark'] == 'index'
     assert sorted(result['sizes']) == ['100', '1000']
     assert result['size_ratio'] == 10
@@ -117,21 +121,27 @@ def test_bench_index(bench_script, capsys):
         assert figures['table_bytes'] >= 2 * int(num_images) * 4 * 4
         assert_rates(figures, 'lookup_us', 'update_us_per_image',
                      'list_index_lookup_us')
-    assert_rates(result, 'lookup_growth', 'update_growth',
-                 'list_index_growth')
+    assert_rates(result, 'lookup_growth', 'update_growth', 'list_index_growth')
 
 
 @pytest.mark.slow
 def test_bench_sharded_labeling_cli(tmp_path):
     """Through the command line: torchrun on 1 and 2 processes; the ranks'
     output must not reach stdout."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(REPO)] + [p for p in [os.environ.get('PYTHONPATH')] if p]))
-    completed = subprocess.run(
-        [sys.executable, str(BENCHMARKS / 'bench_sharded_labeling.py'),
-         '--num-images', '8', '--batch-size', '4', '--repeats', '1',
-         '--work-dir', str(tmp_path)],
-        env=env, capture_output=True, text=True, timeout=240)
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(
+            [str(REPO)] + [p for p in [os.environ.get('PYTHONPATH')] if p]))
+    completed = subprocess.run([
+        sys.executable,
+        str(BENCHMARKS / 'bench_sharded_labeling.py'), '--num-images', '8',
+        '--batch-size', '4', '--repeats', '1', '--work-dir',
+        str(tmp_path)
+    ],
+                               env=env,
+                               capture_output=True,
+                               text=True,
+                               timeout=240)
     assert completed.returncode == 0, completed.stderr[-3000:]
     lines = completed.stdout.splitlines()
     assert len(lines) == 1, completed.stdout

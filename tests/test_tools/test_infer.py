@@ -132,7 +132,8 @@ def test_unreadable_image_is_reported_and_the_others_predicted(
     out = tmp_path / 'missing' / 'dir' / 'top.json'
     with pytest.raises(SystemExit) as exit_info:
         load_tool('infer').main(
-            [run.checkpoint, str(folder), '--topk', '2', '--out',
+            [run.checkpoint,
+             str(folder), '--topk', '2', '--out',
              str(out)])
     bad = str(folder / '000001.png')
     assert exit_info.value.code == f'1 of 3 images could not be decoded: {bad}'

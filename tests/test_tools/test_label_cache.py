@@ -218,8 +218,8 @@ def test_cache_changed_after_writing_is_refused(tmp_path):
     edited = fields['global_scores'].clone()
     edited[0, 0] = 0.99  # a plausible value: only the digest tells
     rewrite_fields(path, global_scores=edited)
-    with pytest.raises(ValueError,
-                       match=f'label cache {path} was changed after'):
+    with pytest.raises(
+            ValueError, match=f'label cache {path} was changed after'):
         read_label_cache(path)
     # Tools that read caches or checkpoints name the same refusal.
     with pytest.raises(ValueError, match='was changed after'):
@@ -231,21 +231,23 @@ def test_cache_changed_after_writing_is_refused(tmp_path):
     ('global_scores', 1.5, r'outside \[0, 1\]'),
     ('bias', 0.0, r'outside \(0, 1\]'),
 ])
-def test_impossible_values_are_refused_naming_the_file(
-        tmp_path, field, value, problem):
+def test_impossible_values_are_refused_naming_the_file(tmp_path, field, value,
+                                                       problem):
     path = str(tmp_path / 'labels.pth')
     write_label_cache(path, cache_fields(), 0.5, PROVENANCE)
     changed = cache_fields()[field].clone()
     changed.view(-1)[0] = value
     rewrite_fields(path, **{field: changed})
     total = changed.numel()
-    with pytest.raises(ValueError, match=f'{path}: 1 of the {total} {field} '
-                       f'values are {problem}'):
+    with pytest.raises(
+            ValueError,
+            match=f'{path}: 1 of the {total} {field} '
+            f'values are {problem}'):
         read_label_cache(path)
     with pytest.raises(ValueError, match=problem):
-        write_label_cache(str(tmp_path / 'new.pth'),
-                          dict(cache_fields(), **{field: changed}), 0.5,
-                          PROVENANCE)
+        write_label_cache(
+            str(tmp_path / 'new.pth'),
+            dict(cache_fields(), **{field: changed}), 0.5, PROVENANCE)
 
 
 def test_stale_temp_files_of_killed_writers_are_removed(tmp_path):

@@ -13,7 +13,6 @@ import shutil
 import site
 import socket
 import subprocess
-import sys
 import venv
 from importlib.metadata import Distribution, distributions
 from pathlib import Path
@@ -81,8 +80,8 @@ def virtualenv_over_this_environment(folder):
     venv.create(folder, with_pip=False)
     python = folder / 'bin' / 'python'
     own = Path(
-        run([python, '-c', 'import site; print(site.getsitepackages()[0])'
-             ]).strip())
+        run([python, '-c',
+             'import site; print(site.getsitepackages()[0])']).strip())
     ours = site.getsitepackages()
     if site.ENABLE_USER_SITE:
         ours.append(site.getusersitepackages())
@@ -171,8 +170,7 @@ def test_mmcv_lite_only_without_full_mmcv(tmp_path, monkeypatch):
 
 
 @pytest.mark.install
-def test_editable_install_imports_the_source_tree(editable_install,
-                                                  tmp_path):
+def test_editable_install_imports_the_source_tree(editable_install, tmp_path):
     """The site-packages stub hands over to the source tree's package."""
     source_package = editable_install.source / 'ccd_mm'
     located = run([

@@ -30,8 +30,9 @@ def test_labelled_objects_stream_is_seeded():
 def test_checkpoint_initialises_the_config_backbone(tmp_path):
     out = tmp_path / 'backbone.pth'
     report = pretrain_backbone.main([
-        '--out', str(out), '--steps', '3', '--batch-size', '4',
-        '--image-size', '32', '--eval-images', '8'
+        '--out',
+        str(out), '--steps', '3', '--batch-size', '4', '--image-size', '32',
+        '--eval-images', '8'
     ])
     assert report['steps'] == 3 and 0 <= report['held_out_accuracy'] <= 1
     assert not (tmp_path / 'backbone.pth.tmp').exists()

@@ -85,8 +85,8 @@ def test_caption_loss_is_clip_loss_for_distinct_captions():
     images = F.normalize(torch.randn(5, 8, generator=generator), dim=-1)
     texts = F.normalize(torch.randn(5, 8, generator=generator), dim=-1)
     scale = torch.tensor(10.)
-    ours = train_teacher.caption_contrastive_loss(images, texts,
-                                                  torch.eye(5), scale)
+    ours = train_teacher.caption_contrastive_loss(images, texts, torch.eye(5),
+                                                  scale)
     clip = open_clip.ClipLoss()(images, texts, scale)
     torch.testing.assert_close(ours, clip)
 

@@ -15,9 +15,9 @@ import random
 import time
 
 import torch
+from benchmark_setup import emit, log, machine
 from mmengine.dataset import BaseDataset
 
-from benchmark_setup import emit, log, machine
 from ccd_mm.datasets import CLIPPseudoLabelDataset
 from ccd_mm.labeling.sharded_pass import gather_rows
 
@@ -43,13 +43,16 @@ class SyntheticImageList(BaseDataset):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--sizes', type=int, nargs='+',
-                        default=[1000, 10000, 100000])
+    parser.add_argument(
+        '--sizes', type=int, nargs='+', default=[1000, 10000, 100000])
     parser.add_argument('--num-classes', type=int, default=80)
-    parser.add_argument('--lookups', type=int, default=2000,
-                        help='samples read per size')
-    parser.add_argument('--list-lookups', type=int, default=200,
-                        help='list.index lookups per size (slow at 100k)')
+    parser.add_argument(
+        '--lookups', type=int, default=2000, help='samples read per size')
+    parser.add_argument(
+        '--list-lookups',
+        type=int,
+        default=200,
+        help='list.index lookups per size (slow at 100k)')
     parser.add_argument('--seed', type=int, default=0)
     return parser.parse_args(argv)
 
@@ -60,9 +63,10 @@ def labeled_dataset(num_images: int, num_classes: int,
     dataset = CLIPPseudoLabelDataset(
         SyntheticImageList(num_images, num_classes))
     table = dataset.label_table
-    table.write('global_scores',
-                torch.rand(num_images, num_classes,
-                           generator=generator).softmax(dim=1))
+    table.write(
+        'global_scores',
+        torch.rand(num_images, num_classes,
+                   generator=generator).softmax(dim=1))
     table.write('bias', torch.rand(num_classes, generator=generator))
     table.labeled.fill_(True)
     table.update_epoch.fill_(0)
@@ -83,16 +87,17 @@ def time_size(num_images: int, args, generator) -> dict:
     rows = torch.rand(num_images, args.num_classes, generator=generator)
     start = time.perf_counter()
     order = torch.arange(num_images)
-    local = gather_rows(list(order.split(PASS_BATCH)),
-                        list(rows.split(PASS_BATCH)), num_images,
-                        args.num_classes)
+    local = gather_rows(
+        list(order.split(PASS_BATCH)), list(rows.split(PASS_BATCH)),
+        num_images, args.num_classes)
     table.write('local_scores', local)
     table.update_epoch.fill_(1)
     update_s = (time.perf_counter() - start) / num_images
 
     image_ids = dataset.image_paths()
-    queries = [image_ids[rng.randrange(num_images)]
-               for _ in range(args.list_lookups)]
+    queries = [
+        image_ids[rng.randrange(num_images)] for _ in range(args.list_lookups)
+    ]
     start = time.perf_counter()
     for query in queries:
         image_ids.index(query)

@@ -81,8 +81,8 @@ def letterbox(crop: torch.Tensor, sides: Sequence[int]) -> torch.Tensor:
     long = max(height, width)
     canvas_h, canvas_w = (long, short) if height >= width else (short, long)
     top, left = (canvas_h - height) // 2, (canvas_w - width) // 2
-    return F.pad(crop, (left, canvas_w - width - left, top,
-                        canvas_h - height - top))
+    return F.pad(crop,
+                 (left, canvas_w - width - left, top, canvas_h - height - top))
 
 
 def update_one_at_a_time(classifier, teacher, img_paths, args) -> torch.Tensor:
@@ -135,8 +135,8 @@ def main(argv=None):
     ]
     views = views.to(args.device)
     sides = {
-        f'letterbox_{count}': letterbox_sides(args.crop_size,
-                                              args.size_divisor, count)
+        f'letterbox_{count}':
+        letterbox_sides(args.crop_size, args.size_divisor, count)
         for count in (1, 3)
     }
     teacher.label_views(all_crops[:args.batch_size])  # warm-up
@@ -176,8 +176,8 @@ def main(argv=None):
     num_images = len(img_paths)
     local, stats = timed['project'].result
     project_s = timed['project'].seconds
-    limit_s = (timed['classifier_forward'].seconds +
-               timed['crops_bucketed'].seconds)
+    limit_s = (
+        timed['classifier_forward'].seconds + timed['crops_bucketed'].seconds)
     loop_s = timed['batch1_loop'].seconds
     project_rate = num_images / project_s
     startup_s, project_rate_steady = pass_startup(
@@ -188,7 +188,8 @@ def main(argv=None):
     crop_pixels = sum(crop[0].numel() for crop in all_crops)
     exact = timed['crops_bucketed'].result.cpu()
     crop_batching = dict(
-        distinct_crop_shapes=len({tuple(c.shape) for c in all_crops}),
+        distinct_crop_shapes=len({tuple(c.shape)
+                                  for c in all_crops}),
         bucketed=dict(
             seconds=timed['crops_bucketed'].seconds,
             cpu_seconds=timed['crops_bucketed'].cpu_seconds))
@@ -198,8 +199,7 @@ def main(argv=None):
             canvas_short_sides=canvas_sides,
             seconds=timed[name].seconds,
             cpu_seconds=timed[name].cpu_seconds,
-            pixel_overhead=sum(c[0].numel()
-                               for c in padded) / crop_pixels - 1,
+            pixel_overhead=sum(c[0].numel() for c in padded) / crop_pixels - 1,
             max_abs_score_change=float(
                 (timed[name].result.cpu() - exact).abs().max()))
     # CPU time decides: on a shared machine it does not count the time the

@@ -14,10 +14,10 @@ GPU at the paper's size (random RN50x64 weights, 640 px views)::
 import argparse
 
 import torch
-
 from benchmark_setup import (add_common_arguments, best_times,
                              decode_inclusive_limit, emit, images_and_teacher,
                              log, machine, pass_startup, set_threads)
+
 from ccd_mm.labeling import GlobalViewDataset, label_global_views
 
 
@@ -57,17 +57,17 @@ def main(argv=None):
     first_batch = img_paths[:args.batch_size]
     timed = best_times(
         dict(
-            project=lambda: label_global_views(
-                teacher, img_paths, args.view_size, args.batch_size,
-                args.num_workers),
+            project=lambda:
+            label_global_views(teacher, img_paths, args.view_size, args.
+                               batch_size, args.num_workers),
             project_first_batch=lambda: label_global_views(
-                teacher, first_batch, args.view_size, args.batch_size,
-                args.num_workers),
+                teacher, first_batch, args.view_size, args.batch_size, args.
+                num_workers),
             pure_forward=lambda: teacher(views),
             decode=lambda: [views_dataset[i] for i in range(len(img_paths))],
-            batch1_loop=lambda: label_one_at_a_time(teacher, loop_paths,
-                                                    args.view_size)),
-        args.repeats, args.device)
+            batch1_loop=lambda: label_one_at_a_time(teacher, loop_paths, args.
+                                                    view_size)), args.repeats,
+        args.device)
     scores, decoded = timed['project'].result
     project_s = timed['project'].seconds
     pure_s = timed['pure_forward'].seconds
@@ -106,8 +106,8 @@ def main(argv=None):
             # Forward and loop both run in this process: their CPU times
             # compare without the other jobs' interference (decode included
             # in the loop only).
-            batch1_loop_vs_pure_forward_cpu=(
-                timed['batch1_loop'].cpu_seconds / len(loop_paths)) /
+            batch1_loop_vs_pure_forward_cpu=(timed['batch1_loop'].cpu_seconds /
+                                             len(loop_paths)) /
             (timed['pure_forward'].cpu_seconds / num_images),
             all_decoded=bool(decoded.all()),
             max_abs_diff_vs_pure=float(

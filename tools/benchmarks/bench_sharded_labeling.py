@@ -27,11 +27,11 @@ import time
 
 import torch
 import torch.distributed as torch_dist
-from mmengine.dist import all_gather_object
-
 from benchmark_setup import (add_common_arguments, build_teacher, emit, log,
                              machine, set_threads, teacher_kwargs, work_dir,
                              write_images)
+from mmengine.dist import all_gather_object
+
 from ccd_mm.labeling import label_global_views
 
 
@@ -40,8 +40,11 @@ def parse_args(argv=None):
     add_common_arguments(parser, view_size=64, num_images=256)
     # One thread per rank (torchrun's own OMP_NUM_THREADS default).
     parser.set_defaults(num_workers=0, threads=1)
-    parser.add_argument('--processes', type=int, default=2,
-                        help='processes of the sharded run')
+    parser.add_argument(
+        '--processes',
+        type=int,
+        default=2,
+        help='processes of the sharded run')
     parser.add_argument(
         '--rank-result',
         help=argparse.SUPPRESS)  # set on the ranks torchrun starts
@@ -56,8 +59,10 @@ def free_port() -> int:
 
 def image_paths(out_dir: str, num_images: int):
     image_dir = os.path.join(out_dir, 'images')
-    return [os.path.join(image_dir, name)
-            for name in sorted(os.listdir(image_dir))][:num_images]
+    return [
+        os.path.join(image_dir, name)
+        for name in sorted(os.listdir(image_dir))
+    ][:num_images]
 
 
 def run_rank(args) -> None:
@@ -89,8 +94,10 @@ def run_rank(args) -> None:
     shares = all_gather_object(cpu_share)
     if rank == 0:
         torch.save(
-            dict(seconds=best, scores=scores,
-                 cpu_share=sum(shares) / len(shares)), args.rank_result)
+            dict(
+                seconds=best,
+                scores=scores,
+                cpu_share=sum(shares) / len(shares)), args.rank_result)
     torch_dist.destroy_process_group()
 
 
@@ -100,14 +107,16 @@ def launch(args, processes: int, model: dict) -> dict:
     command = [
         sys.executable, '-m', 'torch.distributed.run',
         f'--nproc_per_node={processes}', f'--master_port={free_port()}',
-        os.path.abspath(__file__), '--rank-result', result,
-        '--work-dir', args.work_dir, '--model-name', model['model_name'],
-        '--pretrained', model['pretrained'], '--num-classes',
-        str(args.num_classes), '--view-size', str(args.view_size),
-        '--num-images', str(args.num_images), '--batch-size',
-        str(args.batch_size), '--num-workers', str(args.num_workers),
-        '--repeats', str(args.repeats), '--device', args.device,
-        '--threads', str(args.threads)
+        os.path.abspath(__file__), '--rank-result', result, '--work-dir',
+        args.work_dir, '--model-name', model['model_name'], '--pretrained',
+        model['pretrained'], '--num-classes',
+        str(args.num_classes), '--view-size',
+        str(args.view_size), '--num-images',
+        str(args.num_images), '--batch-size',
+        str(args.batch_size), '--num-workers',
+        str(args.num_workers), '--repeats',
+        str(args.repeats), '--device', args.device, '--threads',
+        str(args.threads)
     ]
     if model['model_config'] is not None:
         command += ['--model-config', model['model_config']]

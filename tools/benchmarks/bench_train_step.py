@@ -19,14 +19,14 @@ GPU at the paper's size (ResNet-101 at 448, batch 16, mixed precision)::
 import argparse
 
 import torch
+from benchmark_setup import (add_classifier_arguments, add_threads_argument,
+                             best_times, classifier_config, emit, log, machine,
+                             set_threads)
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 import ccd_mm  # noqa: F401  (registers the CCD head and preprocessor)
-from benchmark_setup import (add_classifier_arguments, add_threads_argument,
-                             best_times, classifier_config, emit, log, machine,
-                             set_threads)
 
 
 def parse_args(argv=None):
@@ -35,11 +35,16 @@ def parse_args(argv=None):
     parser.add_argument('--num-classes', type=int, default=20)
     parser.add_argument('--image-size', type=int, default=64)
     parser.add_argument('--batch-size', type=int, default=16)
-    parser.add_argument('--steps', type=int, default=5,
-                        help='training steps per timed repetition')
+    parser.add_argument(
+        '--steps',
+        type=int,
+        default=5,
+        help='training steps per timed repetition')
     parser.add_argument('--repeats', type=int, default=3)
-    parser.add_argument('--amp', action='store_true',
-                        help='AmpOptimWrapper, as tools/train.py --amp')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='AmpOptimWrapper, as tools/train.py --amp')
     parser.add_argument(
         '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     add_threads_argument(parser)
@@ -47,14 +52,17 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def build_step(args, model_cfg: dict, num_views: int,
+def build_step(args,
+               model_cfg: dict,
+               num_views: int,
                consistency: bool = False):
     """A closure running ``--steps`` training steps of the model."""
     torch.manual_seed(args.seed)
     model = MODELS.build(model_cfg).to(args.device).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
-    wrapper = (AmpOptimWrapper(optimizer=optimizer, loss_scale='dynamic')
-               if args.amp else OptimWrapper(optimizer=optimizer))
+    wrapper = (
+        AmpOptimWrapper(optimizer=optimizer, loss_scale='dynamic')
+        if args.amp else OptimWrapper(optimizer=optimizer))
     shape = (args.batch_size, 3, args.image_size, args.image_size)
     views = [
         torch.randint(0, 256, shape, dtype=torch.uint8)

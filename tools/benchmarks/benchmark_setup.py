@@ -108,8 +108,8 @@ def set_threads(args: argparse.Namespace) -> None:
         torch.set_num_threads(args.threads)
 
 
-def add_classifier_arguments(parser: argparse.ArgumentParser,
-                             depth: int, width: int) -> None:
+def add_classifier_arguments(parser: argparse.ArgumentParser, depth: int,
+                             width: int) -> None:
     """Flags of the mmpretrain ResNet classifier (paper: depth 101, width
     64, last stride 2)."""
     parser.add_argument('--classifier-depth', type=int, default=depth)
@@ -206,13 +206,13 @@ def write_images(out_dir: str, num_images: int, longer_side: int,
     paths = []
     for index in range(num_images):
         aspect = IMAGE_ASPECTS[index % len(IMAGE_ASPECTS)]
-        width, height = ((longer_side, round(longer_side / aspect))
-                         if aspect >= 1 else
+        width, height = ((longer_side,
+                          round(longer_side / aspect)) if aspect >= 1 else
                          (round(longer_side * aspect), longer_side))
         coarse = rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)
         path = os.path.join(image_dir, f'{index:06d}.jpg')
-        Image.fromarray(coarse).resize((width, height),
-                                       Image.BILINEAR).save(path, quality=90)
+        Image.fromarray(coarse).resize((width, height), Image.BILINEAR).save(
+            path, quality=90)
         paths.append(path)
     return paths
 
@@ -239,7 +239,8 @@ class Timing(NamedTuple):
     result: object
 
 
-def best_times(runs: Dict[str, Callable[[], object]], repeats: int,
+def best_times(runs: Dict[str, Callable[[], object]],
+               repeats: int,
                device: str = 'cpu') -> Dict[str, Timing]:
     """Time every callable ``repeats`` times, round by round: each round
     runs every callable once, so on a machine shared with other jobs the
@@ -276,13 +277,14 @@ def pass_startup(pass_s: float, first_batch_s: float, num_images: int,
     if num_images <= first_batch_images:
         return first_batch_s, num_images / pass_s
     steady_s = max(pass_s - first_batch_s, 1e-9)
-    startup_s = max(first_batch_s - steady_s * first_batch_images /
-                    (num_images - first_batch_images), 0.0)
+    startup_s = max(
+        first_batch_s - steady_s * first_batch_images /
+        (num_images - first_batch_images), 0.0)
     return startup_s, (num_images - first_batch_images) / steady_s
 
 
-def decode_inclusive_limit(forward_s: float, decode_s: float,
-                           num_workers: int, device: str) -> float:
+def decode_inclusive_limit(forward_s: float, decode_s: float, num_workers: int,
+                           device: str) -> float:
     """Fewest seconds a labeling pass can take given its pure forward time
     and its single-process decode time. Without workers the main process
     decodes between forwards. On a GPU, workers decode while the GPU

@@ -36,8 +36,7 @@ from torch.utils.data import DataLoader, IterableDataset
 
 # Importing ccd_mm registers its components in mmpretrain's registries.
 import ccd_mm  # noqa: F401
-from ccd_mm.datasets.shapesml_generator import (SHAPESML_CLASSES,
-                                                render_object)
+from ccd_mm.datasets.shapesml_generator import SHAPESML_CLASSES, render_object
 from ccd_mm.structures import image_to_tensor
 
 DEFAULT_CONFIG = 'configs/shapes/ccd_shapesml.py'
@@ -129,10 +128,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--image-size', type=int, default=128, help='ShapesML image side')
     parser.add_argument(
-        '--eval-images', type=int, default=256,
+        '--eval-images',
+        type=int,
+        default=256,
         help='held-out objects for the accuracy in the report')
     parser.add_argument(
-        '--threads', type=int, default=1,
+        '--threads',
+        type=int,
+        default=1,
         help='torch threads (results are reproducible per thread count)')
     return parser.parse_args(argv)
 
@@ -159,8 +162,10 @@ def main(argv=None) -> dict:
         loss.backward()
         optimizer.step()
         if step % 50 == 0 or step == args.steps:
-            print(f'step {step}/{args.steps} loss {loss.item():.3f} '
-                  f'{time.time() - start:.0f} s', flush=True)
+            print(
+                f'step {step}/{args.steps} loss {loss.item():.3f} '
+                f'{time.time() - start:.0f} s',
+                flush=True)
         if step == args.steps:
             break
     report = dict(
@@ -170,8 +175,7 @@ def main(argv=None) -> dict:
         batch_size=args.batch_size,
         threads=args.threads,
         seconds=round(time.time() - start, 1),
-        held_out_accuracy=held_out_accuracy(model, args.seed,
-                                            args.image_size,
+        held_out_accuracy=held_out_accuracy(model, args.seed, args.image_size,
                                             args.eval_images))
     save_backbone(model, args.out, report)
     print(json.dumps(report))

@@ -57,8 +57,7 @@ def object_recall(probs: torch.Tensor, infos: Sequence[dict],
     for row, info in zip(probs, infos):
         labels = info['gt_bboxes_labels'].tolist()
         rank = row.argsort(descending=True).argsort()
-        for (x1, y1, x2, y2), label in zip(info['gt_bboxes'].tolist(),
-                                           labels):
+        for (x1, y1, x2, y2), label in zip(info['gt_bboxes'].tolist(), labels):
             side = max(x2 - x1, y2 - y1) / max(info['width'], info['height'])
             in_top_k = bool(rank[label] < len(labels))
             above = bool(row[label] >= threshold)

@@ -62,8 +62,9 @@ MAX_LOGIT_SCALE = math.log(100)
 
 
 def zipf_class_probs(exponent: float,
-                     num_classes: int = len(SHAPESML_CLASSES)) -> np.ndarray:
-    """Class frequencies ``p_k ~ 1 / k**exponent`` in class-index order."""
+                     num_classes: int = len(SHAPESML_CLASSES)):
+    """Class frequencies ``p_k ~ 1 / k**exponent`` in class-index order
+    (an ``np.ndarray``)."""
     weights = 1. / np.arange(1, num_classes + 1)**exponent
     return weights / weights.sum()
 
@@ -176,8 +177,7 @@ class CaptionedShapes(IterableDataset):
 
 
 def caption_contrastive_loss(image_features: Tensor, text_features: Tensor,
-                             described: Tensor,
-                             logit_scale: Tensor) -> Tensor:
+                             described: Tensor, logit_scale: Tensor) -> Tensor:
     """CLIP's symmetric contrastive loss with duplicate captions merged.
 
     Many images of a batch share a caption; CLIP's loss (Radford et al.

@@ -89,9 +89,8 @@ class CAMLabelUpdateHook(Hook):
                  record_boxes: int = 0,
                  record_proposals: bool = False,
                  seed: int = 0):
-        if class_threshold != 'adaptive' and not (
-                isinstance(class_threshold, (int, float))
-                and 0 <= class_threshold <= 1):
+        if class_threshold != 'adaptive' and not (isinstance(
+                class_threshold, (int, float)) and 0 <= class_threshold <= 1):
             raise ValueError("class_threshold must lie in [0, 1] or be "
                              f"'adaptive', got {class_threshold!r}")
         if not 0 <= cam_threshold <= 1:
@@ -190,17 +189,22 @@ class CAMLabelUpdateHook(Hook):
             path = osp.join(runner.work_dir,
                             f'cam_boxes_epoch_{runner.epoch + 1}.json')
             with open(path, 'w') as file:
-                json.dump(dict(classes=classes, records=stats['records']),
-                          file)
+                json.dump(
+                    dict(classes=classes, records=stats['records']), file)
         if self.record_proposals:
             path = osp.join(runner.work_dir,
                             f'cam_proposals_epoch_{runner.epoch + 1}.json')
             images = [
-                dict(img_path=img_path, boxes=proposal['boxes'].tolist(),
-                     classes=proposal['classes'].tolist())
+                dict(
+                    img_path=img_path,
+                    boxes=proposal['boxes'].tolist(),
+                    classes=proposal['classes'].tolist())
                 for img_path, proposal in zip(img_paths, stats['proposals'])
             ]
             with open(path, 'w') as file:
-                json.dump(dict(classes=classes, view_size=self.view_size,
-                               class_threshold=threshold, images=images),
-                          file)
+                json.dump(
+                    dict(
+                        classes=classes,
+                        view_size=self.view_size,
+                        class_threshold=threshold,
+                        images=images), file)

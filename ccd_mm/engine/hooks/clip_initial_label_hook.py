@@ -138,8 +138,7 @@ class CLIPInitialLabelHook(Hook):
             self.label(runner)
 
     @staticmethod
-    def _restore(runner: Runner, table: PseudoLabelTable,
-                 saved: dict) -> bool:
+    def _restore(runner: Runner, table: PseudoLabelTable, saved: dict) -> bool:
         """Restore a saved table; False if it is not this run's and the
         run starts from scratch."""
         old_root = table.moved_root(saved)

@@ -102,9 +102,10 @@ class GradientAlignmentHook(Hook):
         dataset = find_pseudo_label_dataset(runner)
         table = dataset.label_table
         with eval_mode(get_ori_model(runner.model)) as classifier:
-            predictions = classifier_scores(
-                classifier, dataset.image_paths(), self.view_size,
-                self.batch_size, self.num_workers, dataset.image_decoder)
+            predictions = classifier_scores(classifier, dataset.image_paths(),
+                                            self.view_size, self.batch_size,
+                                            self.num_workers,
+                                            dataset.image_decoder)
         latent = table.fields[LATENT_LOGITS_FIELD]
         labels = torch.sigmoid(latent)
         stepped = gradient_alignment_step(latent, predictions, self.c1,

@@ -107,29 +107,31 @@ class LabelFreeCheckpointHook(Hook):
         is_last = runner.epoch + 1 >= runner.max_epochs
         if self.rule == 'best_after_update':
             if epoch >= first or is_last:
-                self._keep(runner, 'the highest pseudo-label mAP since the '
-                           'label update so far')
+                self._keep(
+                    runner, 'the highest pseudo-label mAP since the '
+                    'label update so far')
         elif self.rule == 'last':
             if is_last:
                 self._keep(runner, 'the last epoch')
         elif self.selected_epoch is None:
             if fired:
-                self._keep(runner, 'the gradient of the pseudo-label mAP '
-                           'passed its first local minimum')
+                self._keep(
+                    runner, 'the gradient of the pseudo-label mAP '
+                    'passed its first local minimum')
             elif is_last:
                 runner.logger.warning(
                     f'Label-free selection: rule {self.rule!r} never '
                     'fired; falling back to the last epoch')
-                self._keep(runner, f'rule {self.rule!r} fell back to the '
-                           'last epoch')
+                self._keep(
+                    runner, f'rule {self.rule!r} fell back to the '
+                    'last epoch')
 
     def _pseudo_label_map(self, runner: Runner) -> float:
         dataset = find_pseudo_label_dataset(runner)
         with eval_mode(get_ori_model(runner.model)) as classifier:
             scores = classifier_scores(classifier, dataset.image_paths(),
                                        self.view_size, self.batch_size,
-                                       self.num_workers,
-                                       dataset.image_decoder)
+                                       self.num_workers, dataset.image_decoder)
         valid = dataset.label_table.valid
         current_targets = dataset.current_targets()
         if self.record_scores and is_main_process():
@@ -162,7 +164,8 @@ class LabelFreeCheckpointHook(Hook):
 
     def before_save_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
         checkpoint[SELECTION_CHECKPOINT_KEY] = dict(
-            history=list(self.history), selected_epoch=self.selected_epoch,
+            history=list(self.history),
+            selected_epoch=self.selected_epoch,
             rule=self.rule)
 
     def after_load_checkpoint(self, runner: Runner, checkpoint: dict) -> None:

@@ -68,14 +68,12 @@ class TwoViewDataPreprocessor(ClsDataPreprocessor):
                              'are not supported on multi-view batches.')
         # The samples (and a to_onehot gt_score) are prepared once, with the
         # first view; the other views only need their pixels.
-        first = super().forward({**data, 'inputs': list(inputs[0])},
-                                training)
+        first = super().forward({**data, 'inputs': list(inputs[0])}, training)
         views = [first['inputs']]
         for view in inputs[1:]:
-            views.append(
-                super().forward(
-                    dict(inputs=list(view), data_samples=None),
-                    training)['inputs'])
+            views.append(super().forward(
+                dict(inputs=list(view), data_samples=None),
+                training)['inputs'])
         return dict(inputs=views, data_samples=first['data_samples'])
 
     @staticmethod

@@ -17,7 +17,7 @@ default_hooks = dict(
     _delete_=True,
     **{
         name: hook
-        for name, hook in _base_.default_hooks.items() if name not in (
-            'initial_labels', 'label_update', 'warmup',
-            'label_free_checkpoint', 'pseudo_label_stats')
+        for name, hook in _base_.default_hooks.items()
+        if name not in ('initial_labels', 'label_update', 'warmup',
+                        'label_free_checkpoint', 'pseudo_label_stats')
     })
