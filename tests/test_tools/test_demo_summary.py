@@ -1,7 +1,7 @@
 """The demo's closing summary, from a run's files."""
 import json
 
-from .tool_fixtures import load_tool
+from tests.fixtures.tools import load_tool
 
 demo_summary = load_tool('shapesml/demo_summary')
 
