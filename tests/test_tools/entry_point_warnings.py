@@ -5,7 +5,9 @@
 An entry is ``import ccd_mm``, ``config:PATH`` (mmengine loads the config,
 whose ``custom_imports`` import ccd_mm) or ``tool:PATH`` (the tool's module
 runs as a script would, up to its ``__main__`` block). After the entry,
-mmpretrain's models are imported, as a runner does when it builds the model.
+mmpretrain's models are imported, as a runner does when it builds the model
+(not after a tool that imports none of mmengine, mmpretrain, ccd_mm: it
+never builds one).
 The ``check:`` entries tell the probe works: ``check:config:PATH`` loads a
 config that imports nothing (the warning must show), the others import
 ccd_mm and then warn on purpose, to tell that only mmcv-lite's one message
@@ -18,6 +20,7 @@ filters a new process has; the heavy imports are paid once.
 """
 import json
 import os
+import re
 import runpy
 import sys
 import warnings
@@ -45,6 +48,11 @@ def run_entry(entry: str) -> None:
         # As `python tools/x.py` would, the tool's folder comes first.
         sys.path.insert(0, os.path.dirname(target))
         runpy.run_path(target, run_name='__entry_point_probe__')
+        with open(target) as file:
+            source = file.read()
+        if not re.search(r'^\s*(from|import) (mmengine|mmpretrain|ccd_mm)\b',
+                         source, re.MULTILINE):
+            return  # a tool that never imports mmpretrain, lazily or not
     elif entry.startswith('check:config:'):
         from mmengine.config import Config
         Config.fromfile(entry[len('check:config:'):])
