@@ -15,15 +15,17 @@ The settings (teacher, view size, tau_H, batch size, workers) are those of
 the config's ``CLIPInitialLabelHook``. The file is written atomically.
 """
 import argparse
+import inspect
 
 from mmengine.config import Config, DictAction
 from mmengine.logging import MMLogger
-from mmpretrain.registry import HOOKS
+from mmpretrain.registry import HOOKS, MODELS
 
 # Importing ccd_mm registers its components in mmpretrain's registries.
 import ccd_mm  # noqa: F401
 from ccd_mm.engine import build_pseudo_label_dataset, find_hook_configs
 from ccd_mm.engine.teacher_config import resolve_teacher_config
+from ccd_mm.labeling import initial_label_fields, label_global_views
 from ccd_mm.labeling.label_cache import label_provenance, write_label_cache
 
 
@@ -42,16 +44,22 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def initial_label_hook(cfg):
-    """The config's ``CLIPInitialLabelHook``, built without a cache (this
-    tool is what runs the teacher)."""
+def initial_label_settings(cfg) -> dict:
+    """The arguments of the config's ``CLIPInitialLabelHook``, its defaults
+    filled in and the teacher resolved; the hook itself is not built (this
+    tool runs the teacher, it is not a training run)."""
     hooks = find_hook_configs(cfg, 'CLIPInitialLabelHook')
     if len(hooks) != 1:
         raise ValueError('the config needs exactly one CLIPInitialLabelHook '
                          f'in default_hooks or custom_hooks, found '
                          f'{len(hooks)}')
-    teacher = resolve_teacher_config(hooks[0].get('teacher'), cfg)
-    return HOOKS.build(dict(hooks[0], teacher=teacher, label_cache=None))
+    arguments = {k: v for k, v in hooks[0].items() if k != 'type'}
+    signature = inspect.signature(HOOKS.get('CLIPInitialLabelHook'))
+    settings = signature.bind(**arguments)
+    settings.apply_defaults()
+    settings = dict(settings.arguments)
+    settings['teacher'] = resolve_teacher_config(settings['teacher'], cfg)
+    return settings
 
 
 def main(argv=None):
@@ -61,18 +69,29 @@ def main(argv=None):
         cfg.merge_from_dict(args.cfg_options)
     logger = MMLogger.get_instance('make_pseudo_labels')
     dataset = build_pseudo_label_dataset(cfg)
-    hook = initial_label_hook(cfg)
+    settings = initial_label_settings(cfg)
+    teacher_cfg = dataset.teacher_config(settings['teacher'])
     img_paths = dataset.image_paths()
     logger.info(f'Labeling {len(img_paths)} training images with the '
-                f'teacher ({hook.view_size}px global view)')
-    fields, has_estimate = hook.initial_labels(dataset)
-    provenance = label_provenance(
-        dataset.teacher_config(hook.teacher), hook.view_size, img_paths)
-    write_label_cache(args.out, fields, hook.entropy_threshold, provenance)
+                f'teacher ({settings["view_size"]}px global view)')
+    scores, decoded = label_global_views(
+        MODELS.build(teacher_cfg),
+        img_paths,
+        settings['view_size'],
+        settings['batch_size'],
+        settings['num_workers'],
+        show_progress=True,
+        decoder=dataset.image_decoder)
+    fields, has_estimate = initial_label_fields(scores, decoded,
+                                                settings['entropy_threshold'])
+    provenance = label_provenance(teacher_cfg, settings['view_size'],
+                                  img_paths)
+    write_label_cache(args.out, fields, settings['entropy_threshold'],
+                      provenance)
     logger.info(
         f'Wrote {args.out}: {int(fields["valid"].sum())}/{len(img_paths)} '
         f'images decoded, {int(fields["confident"].sum())} confident '
-        f'(entropy <= {hook.entropy_threshold}), '
+        f'(entropy <= {settings["entropy_threshold"]}), '
         f'{int((~has_estimate).sum())} classes without a bias estimate '
         '(b = 1)')
 
