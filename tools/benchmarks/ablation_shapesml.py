@@ -10,22 +10,25 @@ dir, and turns on per-epoch evaluation on the test split (for the report:
 ground truth never reaches training or selection) and the recording of the
 label update's boxes and the selection's curve:
 
-========================  ==================================================
-row                       config
-========================  ==================================================
-``global_labels``         ``configs/shapes/ablation/global_labels.py``: the
-                          baseline, the teacher's global-view labels
-``debias``                ``configs/shapes/ablation/debias.py``
-``label_update``          ``configs/shapes/ablation/label_update.py``
-``ccd``                   ``configs/shapes/ccd_shapesml.py``: CCD, paper
-``ccd_script``            ``configs/shapes/ccd_shapesml_script.py``: CCD,
-                          the released script's values
-``cdul``                  ``configs/shapes/ablation/cdul.py``
-``crop_oracle_labels``    ``configs/shapes/ablation/crop_oracle_labels.py``:
-                          report only, labels from ground-truth boxes
-``ground_truth_labels``   ``configs/shapes/ablation/ground_truth_labels.py``:
-                          report only, the split's own labels
-========================  ==================================================
+=========================  ==================================================
+row                        config
+=========================  ==================================================
+``global_labels``          ``configs/shapes/ablation/global_labels.py``: the
+                           baseline, the teacher's global-view labels
+``debias``                 ``configs/shapes/ablation/debias.py``
+``label_update``           ``configs/shapes/ablation/label_update.py``
+``ccd``                    ``configs/shapes/ccd_shapesml.py``: CCD, paper
+``ccd_script``             ``configs/shapes/ccd_shapesml_script.py``: CCD,
+                           the released script's values
+``script_without_update``  ``configs/shapes/ablation/script_without_update
+                           .py``: ``ccd_script`` without its label update
+                           (a control)
+``cdul``                   ``configs/shapes/ablation/cdul.py``
+``crop_oracle_labels``     ``configs/shapes/ablation/crop_oracle_labels.py``:
+                           report only, labels from ground-truth boxes
+``ground_truth_labels``    ``configs/shapes/ablation/ground_truth_labels.py``:
+                           report only, the split's own labels
+=========================  ==================================================
 
 Experiments: ``--rows`` on the first split (``--data-seeds``) with the first
 teacher (``--teachers``); ``--repeat-rows`` again on the second split with
@@ -72,6 +75,8 @@ ROW_CONFIGS = {
     'label_update': 'configs/shapes/ablation/label_update.py',
     'ccd': 'configs/shapes/ccd_shapesml.py',
     'ccd_script': 'configs/shapes/ccd_shapesml_script.py',
+    'script_without_update':
+    'configs/shapes/ablation/script_without_update.py',
     'cdul': 'configs/shapes/ablation/cdul.py',
     'crop_oracle_labels': 'configs/shapes/ablation/crop_oracle_labels.py',
     'ground_truth_labels': 'configs/shapes/ablation/ground_truth_labels.py',
