@@ -66,8 +66,10 @@ def select_epoch(values: Sequence[float],
 
     - ``'paper'``: :func:`label_free_stop_epoch` on the whole curve (CCD 4.1).
     - ``'paper_after_update'``: the same rule on ``values[first:]`` only.
-    - ``'best_after_update'``: the highest value from ``first`` on (the
-      earliest on ties).
+    - ``'best_after_update'``: the highest value from ``first`` on; on
+      ties the latest, since equal values tell the epochs nothing apart
+      (a curve without any saturated target is all zeros) and a later
+      epoch has trained longer.
     - ``'last'``: the last epoch.
 
     Every rule decides at the epoch it keeps, from the values up to it, so a
@@ -93,7 +95,7 @@ def select_epoch(values: Sequence[float],
         return last, True
     if rule == 'best_after_update':
         tail = list(values[first:])
-        return first + tail.index(max(tail)), True
+        return last - tail[::-1].index(max(tail)), True
     start = first if rule == 'paper_after_update' else 0
     stop = label_free_stop_epoch(values[start:])
     return (last, False) if stop is None else (start + stop, True)

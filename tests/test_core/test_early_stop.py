@@ -60,8 +60,9 @@ def test_selection_rules_by_hand():
     assert select_epoch([1, 2, 3, 30, 32, 36, 37],
                         'paper_after_update',
                         first=3) == (5, True)
-    # ties keep the earliest best
-    assert select_epoch([1, 5, 5, 2], 'best_after_update') == (1, True)
+    # ties keep the latest best: a curve with no saturated target is flat
+    assert select_epoch([1, 5, 5, 2], 'best_after_update') == (2, True)
+    assert select_epoch([0, 0, 0], 'best_after_update') == (2, True)
     # first beyond the curve is clamped to the last epoch
     assert select_epoch([1, 2], 'paper_after_update', first=5) == (1, False)
 

@@ -55,7 +55,7 @@ def test_run_updates_labels_and_writes_both_checkpoints(finished_run):
     assert len(selection['history']) == selection['selected_epoch']
     # the checkpoint is saved when the kept epoch ends: its meta names it
     assert best['meta']['epoch'] == selection['selected_epoch']
-    assert selection['rule'] == 'paper'
+    assert selection['rule'] == 'last'  # the default rule
     # the table travels with every checkpoint, once
     final = load(os.path.join(work_dir, 'epoch_4.pth'))
     assert torch.equal(
