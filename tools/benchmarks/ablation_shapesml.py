@@ -129,8 +129,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         nargs='+',
         choices=ROW_CONFIGS,
         default=[
-            'global_labels', 'ccd', 'ccd_script', 'crop_oracle_labels',
-            'ground_truth_labels'
+            'global_labels', 'ccd', 'ccd_script', 'script_without_update',
+            'crop_oracle_labels', 'ground_truth_labels'
         ])
     parser.add_argument(
         '--repeat-rows',
