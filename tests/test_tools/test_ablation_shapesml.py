@@ -5,6 +5,8 @@ reported."""
 import json
 import math
 
+import pytest
+
 from ccd_mm.core.early_stop import SELECTION_RULES
 from tests.fixtures.tools import load_tool
 
@@ -69,3 +71,22 @@ def test_quick_run_reports_rows_differences_boxes_and_rules(
     with_seed_2 = argv[:after_seeds] + ['2'] + argv[after_seeds:]
     assert ablation.main(with_seed_2 +
                          ['--finished-only'])['runs'] == returned['runs']
+
+
+def test_repeats_run_a_subset_of_the_seeds(capsys):
+    ablation = load_tool('benchmarks/ablation_shapesml')
+    args = ablation.parse_args(
+        ['--teachers', 'first.pt', 'second.pt', '--data-seeds', '0', '1'])
+    plans = {plan['name']: plan for plan in ablation.experiments(args)}
+    assert plans['main']['seeds'] == [0, 1, 2, 3, 4]
+    assert plans['second_split']['seeds'] == [0, 1, 2]
+    assert plans['second_teacher']['seeds'] == [0, 1, 2]
+    assert plans['second_teacher']['teacher'] == 'second.pt'
+    args = ablation.parse_args(
+        ['--teachers', 'first.pt', 'second.pt', '--repeat-seeds', '3', '4'])
+    plans = {plan['name']: plan for plan in ablation.experiments(args)}
+    assert plans['second_split']['seeds'] == [3, 4]
+    with pytest.raises(SystemExit):
+        ablation.parse_args(['--seeds', '0', '1', '--repeat-seeds', '2'])
+    assert '--repeat-seeds must be a subset of --seeds' in \
+        capsys.readouterr().err
