@@ -72,6 +72,20 @@ def test_checkpoint_loads_into_clip_teacher(trained):
             probs.sum(dim=1), torch.ones(len(probs)), rtol=0, atol=1e-5)
 
 
+def test_isolated_objects_follow_their_own_class_law():
+    zipf, uniform = (train_teacher.zipf_class_probs(e) for e in (1., 0.))
+    counts = {}
+    for name, object_probs in (('uniform', uniform), ('zipf', zipf)):
+        pairs = iter(
+            train_teacher.CaptionedShapes(0, 32, 16, zipf, object_probs, 1.,
+                                          0., 1., .2))
+        counts[name] = sum(next(pairs)[1] for _ in range(1200))
+        assert counts[name].sum() == 1200  # one object named per pair
+    # 100 per class expected; the Zipf law's first class gets about 386.
+    assert counts['uniform'].min() > 65 and counts['uniform'].max() < 135
+    assert counts['zipf'][0] > 300 and counts['zipf'][-1] < 70
+
+
 def test_same_seed_same_weights(trained):
     first, second, other = (
         load_state(trained[name][0]) for name in ('a', 'b', 'c'))
