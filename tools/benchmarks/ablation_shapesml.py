@@ -196,22 +196,22 @@ def experiments(args) -> List[dict]:
             rows=args.rows,
             seeds=args.seeds)
     ]
-    if args.repeat_rows and len(args.data_seeds) > 1:
-        plans.append(
+    repeats = []
+    if len(args.data_seeds) > 1:
+        repeats.append(('second_split', args.data_seeds[1], args.teachers[0]))
+    if len(args.teachers) > 1:
+        repeats.append(
+            ('second_teacher', args.data_seeds[0], args.teachers[1]))
+    if args.repeat_rows:
+        plans += [
             dict(
-                name='second_split',
-                data_seed=args.data_seeds[1],
-                teacher=args.teachers[0],
+                name=name,
+                data_seed=data_seed,
+                teacher=teacher,
                 rows=args.repeat_rows,
-                seeds=args.repeat_seeds))
-    if args.repeat_rows and len(args.teachers) > 1:
-        plans.append(
-            dict(
-                name='second_teacher',
-                data_seed=args.data_seeds[0],
-                teacher=args.teachers[1],
-                rows=args.repeat_rows,
-                seeds=args.repeat_seeds))
+                seeds=args.repeat_seeds)
+            for name, data_seed, teacher in repeats
+        ]
     return plans
 
 
