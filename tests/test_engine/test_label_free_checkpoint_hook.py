@@ -14,10 +14,14 @@ import ccd_mm  # noqa: F401  (registers the hooks)
 CURVE = [40., 50., 55., 35., 43., 45., 46.]
 
 
-def _run(rule, curve=CURVE, update_epochs=(3, )):
+def _run(rule, curve=CURVE, update_epochs=(3, ), record_scores=True):
     """Feed the curve epoch by epoch; return the saved epochs (meta) and
-    the runner."""
-    hook = HOOKS.build(dict(type='LabelFreeCheckpointHook', rule=rule))
+    the runner (``runner.scored``: how often the train split was scored)."""
+    hook = HOOKS.build(
+        dict(
+            type='LabelFreeCheckpointHook',
+            rule=rule,
+            record_scores=record_scores))
     saved = []
     runner = SimpleNamespace(
         epoch=0,
@@ -28,9 +32,8 @@ def _run(rule, curve=CURVE, update_epochs=(3, )):
         hooks=[SimpleNamespace(update_epochs=update_epochs), hook])
     runner.save_checkpoint = mock.Mock(
         side_effect=lambda *args, **kwargs: saved.append(runner.epoch + 1))
-    values = iter(curve)
-    with mock.patch.object(hook, '_pseudo_label_map',
-                           lambda runner: next(values)):
+    runner.scored = mock.Mock(side_effect=list(curve))
+    with mock.patch.object(hook, '_pseudo_label_map', runner.scored):
         for epoch in range(len(curve)):
             runner.epoch = epoch
             hook.after_train_epoch(runner)
@@ -64,3 +67,12 @@ def test_without_a_label_update_the_whole_curve_counts():
 def test_unknown_rule_is_refused():
     with pytest.raises(ValueError, match='rule'):
         HOOKS.build(dict(type='LabelFreeCheckpointHook', rule='median'))
+
+
+def test_rule_last_scores_the_train_split_only_when_recording():
+    hook, saved, runner = _run('last', record_scores=False)
+    assert saved == [len(CURVE)]
+    assert runner.scored.call_count == 0 and hook.history == []
+    hook, saved, runner = _run('last', record_scores=True)
+    assert saved == [len(CURVE)]
+    assert runner.scored.call_count == len(CURVE) and hook.history == CURVE

@@ -36,7 +36,10 @@ class LabelFreeCheckpointHook(Hook):
     After every epoch the classifier scores the training images and the
     pseudo-label mAP is computed against the current targets binarised at
     ``== 1`` (the values the debias clamp saturated); it goes to every vis
-    backend as ``train/pseudo_label_mAP``. A selection rule
+    backend as ``train/pseudo_label_mAP``. The rule ``'last'`` does not read
+    that curve, so with it (and without ``record_scores``) the training
+    images are not scored: a pass over the train split each epoch, about a
+    tenth of a ShapesML run, is saved. A selection rule
     (:func:`ccd_mm.core.select_epoch`) reads that curve and the epoch it
     keeps is saved as ``filename`` in the work dir, when that epoch ends,
     so the checkpoint's ``meta['epoch']`` is the kept epoch:
@@ -71,8 +74,8 @@ class LabelFreeCheckpointHook(Hook):
         record_scores (bool): Write the classifier's scores of the training
             images and their current targets after every epoch to
             ``label_free_scores_epoch_{e}.pth`` in the work dir (tensors
-            only), so selection rules can be compared after the run.
-            Defaults to False.
+            only) and compute the curve whatever the rule, so selection
+            rules can be compared after the run. Defaults to False.
     """
 
     priority = 'LOW'
@@ -97,6 +100,11 @@ class LabelFreeCheckpointHook(Hook):
         self.selected_epoch: Optional[int] = None
 
     def after_train_epoch(self, runner: Runner) -> None:
+        is_last = runner.epoch + 1 >= runner.max_epochs
+        if self.rule == 'last' and not self.record_scores:
+            if is_last:
+                self._keep(runner, 'the last epoch')
+            return
         value = self._pseudo_label_map(runner)
         self.history.append(value)
         runner.message_hub.update_scalar('train/pseudo_label_mAP', value)
@@ -107,7 +115,6 @@ class LabelFreeCheckpointHook(Hook):
         kept, fired = select_epoch(self.history, self.rule, first)
         if kept != epoch:
             return
-        is_last = runner.epoch + 1 >= runner.max_epochs
         if self.rule == 'best_after_update':
             if epoch >= first or is_last:
                 self._keep(
