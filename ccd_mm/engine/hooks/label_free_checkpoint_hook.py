@@ -101,15 +101,16 @@ class LabelFreeCheckpointHook(Hook):
 
     def after_train_epoch(self, runner: Runner) -> None:
         is_last = runner.epoch + 1 >= runner.max_epochs
-        if self.rule == 'last' and not self.record_scores:
+        if self.rule != 'last' or self.record_scores:
+            value = self._pseudo_label_map(runner)
+            self.history.append(value)
+            runner.message_hub.update_scalar('train/pseudo_label_mAP', value)
+            runner.logger.info(f'Pseudo-label mAP after epoch '
+                               f'{runner.epoch + 1}: {value:.2f}')
+        if self.rule == 'last':
             if is_last:
                 self._keep(runner, 'the last epoch')
             return
-        value = self._pseudo_label_map(runner)
-        self.history.append(value)
-        runner.message_hub.update_scalar('train/pseudo_label_mAP', value)
-        runner.logger.info(
-            f'Pseudo-label mAP after epoch {runner.epoch + 1}: {value:.2f}')
         epoch = len(self.history) - 1
         first = self._first_epoch(runner)
         kept, fired = select_epoch(self.history, self.rule, first)
@@ -120,9 +121,6 @@ class LabelFreeCheckpointHook(Hook):
                 self._keep(
                     runner, 'the highest pseudo-label mAP since the '
                     'label update so far')
-        elif self.rule == 'last':
-            if is_last:
-                self._keep(runner, 'the last epoch')
         elif self.selected_epoch is None:
             if fired:
                 self._keep(
