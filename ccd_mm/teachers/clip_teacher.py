@@ -172,8 +172,11 @@ class CLIPTeacher(nn.Module):
                 dtype=self.autocast_dtype,
                 enabled=device.type == 'cuda'):
             features = self._encode_image(pixels)
-        features = F.normalize(features.float(), dim=-1)
-        logits = self.clip.logit_scale.exp().float() * (
+        # Back from autocast's half precision to the class embeddings'
+        # dtype: float32, or float64 for a teacher converted with .double().
+        dtype = self.class_embeddings.dtype
+        features = F.normalize(features.to(dtype), dim=-1)
+        logits = self.clip.logit_scale.exp().to(dtype) * (
             features @ self.class_embeddings.T)
         return logits.softmax(dim=-1)
 
@@ -187,14 +190,16 @@ class CLIPTeacher(nn.Module):
                 patch size).
 
         Returns:
-            Tensor: ``(N, C)`` float32 softmax probabilities on the device
-            of ``images``, computed in chunks of ``batch_size``.
+            Tensor: ``(N, C)`` float32 softmax probabilities (float64 for a
+            teacher converted with ``.double()``) on the device of
+            ``images``, computed in chunks of ``batch_size``.
         """
         if images.ndim != 4 or images.shape[1] != 3:
             raise ValueError(
                 f'expected images of shape (N, 3, H, W), got {images.shape}')
         if len(images) == 0:
-            return images.new_zeros(0, self.num_classes, dtype=torch.float32)
+            return images.new_zeros(
+                0, self.num_classes, dtype=self.class_embeddings.dtype)
         probs = [
             self._classify(chunk) for chunk in images.split(self.batch_size)
         ]
@@ -211,11 +216,16 @@ class CLIPTeacher(nn.Module):
                 ``[0, 1]`` or uint8.
 
         Returns:
-            Tensor: ``(len(views), C)`` float32 probabilities, in input order,
-            on the device of the first view (CPU for no views).
+            Tensor: ``(len(views), C)`` probabilities, in input order, on
+            the device of the first view (CPU for no views), in the dtype of
+            :meth:`forward`.
         """
         device = views[0].device if len(views) else torch.device('cpu')
-        probs = torch.zeros(len(views), self.num_classes, device=device)
+        probs = torch.zeros(
+            len(views),
+            self.num_classes,
+            dtype=self.class_embeddings.dtype,
+            device=device)
         for positions, stacked in stack_by_shape(views):
             probs[positions.to(device)] = self(stacked)
         return probs

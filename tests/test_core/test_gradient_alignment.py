@@ -27,6 +27,8 @@ def test_alignment_loss_bernoulli_kl_hand_values():
         math.log(2),
         math.log(2), 0.0, 0.25 * math.log(0.5) + 0.75 * math.log(1.5)
     ]
+    # float32 logs against Python's: a few ulps of terms below 1 (the exact
+    # zero term is why the tolerance is absolute)
     assert terms.tolist()[0] == pytest.approx(expected, abs=1e-6)
     assert alignment_loss(pred, label).item() == pytest.approx(
         sum(expected) / 4, abs=1e-6)
@@ -85,6 +87,8 @@ def test_step_matches_autograd_of_summed_kl(gradient_wrt):
                                       c2) * leaf.grad
     new = gradient_alignment_step(
         latent, pred, c1, sigma, c2, gradient_wrt=gradient_wrt)
+    # Autograd's gradient against the closed form: float32 sigmoids and
+    # logs of a few steps, within 1e-5; a wrong sign or psi is off by 1e-1.
     torch.testing.assert_close(new, expected, rtol=1e-4, atol=1e-5)
 
 
@@ -105,6 +109,7 @@ def test_step_moves_uncertain_labels_more_towards_prediction():
     # hand numbers: psi(0.5) = 0.1 / (0.1 sqrt(2 pi)) + 0.01,
     # new latent = 0 + psi(0.5) * (logit(0.9) - 0) = psi(0.5) * ln 9
     psi_half = 1 / math.sqrt(2 * math.pi) + 0.01
+    # float32 psi and logit against Python floats: a few ulps each
     assert new[0, 0].item() == pytest.approx(psi_half * math.log(9), rel=1e-5)
 
 
@@ -123,8 +128,11 @@ def test_labels_to_latent_inverse_of_sigmoid_and_finite():
     labels = torch.tensor([0.5, 0.75, 0.0, 1.0])
     latent = labels_to_latent(labels)
     assert torch.isfinite(latent).all()
+    # Label 0 is clamped to float32's 1e-6: its logit is -13.8 up to
+    # float32 rounding, far inside the relative 1e-3 below.
     assert latent[:2].tolist() == pytest.approx([0.0, math.log(3)])
     assert latent[2].item() == pytest.approx(
         math.log(1e-6 / (1 - 1e-6)), rel=1e-3)
+    # sigmoid(logit(p)) in float32: p within a few ulps of 1 (6e-8 each).
     torch.testing.assert_close(
         torch.sigmoid(latent), labels, atol=2e-6, rtol=0)

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from mmengine.runner import Runner
 
 from ccd_mm.core import binarize_saturated
 from ccd_mm.datasets import PseudoLabelTable
@@ -17,19 +16,22 @@ from ccd_mm.engine.hooks import clip_initial_label_hook
 from ccd_mm.engine.hooks.label_free_checkpoint_hook import pseudo_label_map
 from tests.fixtures.ccd_shapes_run import (SIZE, ccd_shapes_config, load,
                                            make_shapes_root)
+from tests.fixtures.runner_names import runner_from_cfg
 
 
 def train(cfg):
-    runner = Runner.from_cfg(cfg)
+    runner = runner_from_cfg(cfg)
     runner.train()
     return runner
 
 
 def assert_same_weights(runner, reference):
-    """A resumed run ends where the uninterrupted one did."""
+    """A resumed run ends where the uninterrupted one did: bit-identical,
+    as the same float32 operations on the same shapes are on one machine
+    (tests/fixtures/tolerances.py)."""
     expected = reference.model.state_dict()
     for name, weight in runner.model.state_dict().items():
-        assert torch.allclose(weight, expected[name], atol=1e-6), name
+        assert torch.equal(weight, expected[name]), name
 
 
 @pytest.fixture(scope='module')

@@ -23,6 +23,7 @@ def test_paired_difference_by_hand():
     half = 2.7764 * math.sqrt(2.5) / math.sqrt(5)
     assert result['mean'] == 3 and result['n'] == 5
     assert result['std'] == pytest.approx(math.sqrt(2.5))
+    # ``half`` comes from a t table printed to three decimals.
     assert result['low'] == pytest.approx(3 - half, abs=1e-3)
     assert result['high'] == pytest.approx(3 + half, abs=1e-3)
 

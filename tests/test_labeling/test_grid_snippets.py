@@ -51,6 +51,9 @@ def test_snippets_tile_the_original_image_row_major(tmp_path):
     assert scores.shape == (3, 9, 2)
     expected = torch.tensor([[20 * (r + 1), 20 * (c + 1)] for r in range(3)
                              for c in range(3)]) / 255
+    # A snippet is one flat cell resized: its mean is the cell's value up to
+    # float32 rounding. One column of a neighbour cell (20 uint8 steps off)
+    # would move it by 20 / 255 / 32 = 2.5e-3: 1e-3 catches that.
     torch.testing.assert_close(scores[0], expected, atol=1e-3, rtol=0)
     torch.testing.assert_close(scores[2], expected, atol=1e-3, rtol=0)
     assert torch.equal(scores[1], torch.zeros(9, 2))  # undecodable
@@ -68,6 +71,8 @@ def test_grid_of_one_is_the_whole_image(tmp_path):
         snippet_size=48,
         num_workers=0)
     assert scores.shape == (1, 1, 2)
-    # the mean over all nine cells
+    # the mean over all nine cells; resampling blurs the cells' borders
+    # symmetrically, so the mean stays within 1e-3 (a quarter of a uint8
+    # step), and a cell lost at an edge would move it by 2e-2
     assert scores[0, 0].tolist() == pytest.approx([40 / 255, 40 / 255],
                                                   abs=1e-3)

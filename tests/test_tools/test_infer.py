@@ -75,6 +75,9 @@ def test_scores_are_the_model_test_scores(predictions, run):
         best = probabilities.argsort(descending=True)[:TOPK]
         assert [top['class'] for top in entry['top']] == \
             [SHAPESML_CLASSES[i] for i in best]
+        # Other batches than the test loop's: float32 kernels of other
+        # shapes move a sigmoid score by a few hundred ulps at most
+        # (tests/fixtures/tolerances.py), far below 1e-5.
         assert [top['score'] for top in entry['top']] == pytest.approx(
             probabilities[best].tolist(), abs=1e-5)
 
@@ -85,6 +88,7 @@ def test_csv_with_given_config_matches_json(predictions):
     reference = entries[-1]  # the same image, config from the checkpoint
     assert [row['class'] for row in rows] == \
         [top['class'] for top in reference['top']]
+    # The same scores, through the CSV's decimal text.
     assert [float(row['score']) for row in rows
             ] == pytest.approx([top['score'] for top in reference['top']],
                                abs=1e-6)
