@@ -6,11 +6,11 @@ import re
 import pytest
 import torch
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
 from mmpretrain.registry import HOOKS, MODELS, TRANSFORMS
 
 from ccd_mm.datasets import CLIPPseudoLabelDataset
 from ccd_mm.engine.teacher_config import resolve_teacher_config
+from tests.fixtures.runner_names import runner_from_cfg
 from .config_builds import (CONFIG_DIR, REPO, build_components, hook_configs,
                             present_splits)
 
@@ -70,7 +70,7 @@ def test_shapesml_config_builds_a_runner(layouts, monkeypatch, tmp_path):
     monkeypatch.chdir(layouts)
     cfg = load('shapes/ccd_shapesml.py')
     cfg.work_dir = str(tmp_path)
-    runner = Runner.from_cfg(cfg)
+    runner = runner_from_cfg(cfg)
     # The method's hooks are named default hooks: the runner registers
     # them, after its own of equal priority, in the configs' order.
     names = [type(hook).__name__ for hook in runner.hooks]

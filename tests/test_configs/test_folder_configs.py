@@ -1,10 +1,10 @@
 """The folder configs: your own images and class names, no labelled split,
 CCD with the released script's values."""
 from mmengine.config import Config
-from mmengine.runner import Runner
 
 from ccd_mm.datasets.shapesml_generator import SHAPESML_CLASSES
 from ccd_mm.engine import build_pseudo_label_dataset
+from tests.fixtures.runner_names import runner_from_cfg
 from .config_builds import CONFIG_DIR, REPO, write_image_folder
 from .test_configs import SCRIPT_VALUE_PATHS, leaf_differences
 
@@ -34,7 +34,7 @@ def test_runner_builds_without_evaluation(layouts, monkeypatch, tmp_path):
     monkeypatch.chdir(layouts)
     cfg = load('shapes/ccd_shapesml_folder.py')
     cfg.work_dir = str(tmp_path)
-    runner = Runner.from_cfg(cfg)
+    runner = runner_from_cfg(cfg)
     assert runner.val_loop is None
     names = [type(hook).__name__ for hook in runner.hooks]
     assert {
@@ -156,6 +156,6 @@ val_cfg = dict()
     monkeypatch.chdir(layouts)
     cfg = Config.fromfile(str(config))
     cfg.work_dir = str(tmp_path / 'work')
-    runner = Runner.from_cfg(cfg)
+    runner = runner_from_cfg(cfg)
     assert len(runner.val_loop.dataloader.dataset) == 12
     assert cfg.train_dataloader.dataset.dataset.type == 'CustomDataset'

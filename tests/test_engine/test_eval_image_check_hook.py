@@ -3,11 +3,11 @@ lists an absent JPEG and would fail only at the first validation."""
 from types import SimpleNamespace
 
 import pytest
-from mmengine.runner import Runner
 from mmpretrain.registry import DATASETS, HOOKS
 
 from ccd_mm.engine.hooks import clip_initial_label_hook
 from tests.fixtures.ccd_shapes_run import ccd_shapes_config, make_shapes_root
+from tests.fixtures.runner_names import runner_from_cfg
 from tests.fixtures.voc_layout import every_class_split, write_voc
 
 
@@ -57,7 +57,7 @@ def test_check_runs_before_the_teacher_pass(tmp_path, tiny_clip_resnet,
     monkeypatch.setattr(clip_initial_label_hook, 'label_global_views',
                         lambda *args, **kwargs: pytest.fail('teacher ran'))
     with pytest.raises(FileNotFoundError, match='000102.jpg'):
-        Runner.from_cfg(cfg).train()
+        runner_from_cfg(cfg).train()
 
 
 def test_no_validation_loop_is_not_checked():

@@ -5,9 +5,9 @@ import os
 
 import torch
 from mmengine.config import Config
-from mmengine.runner import Runner
 from mmpretrain.datasets.categories import VOC2007_CATEGORIES
 
+from tests.fixtures.runner_names import runner_from_cfg
 from tests.fixtures.voc_layout import every_class_split, write_voc
 
 MIXIN_CONFIG = """
@@ -57,7 +57,7 @@ def test_stock_config_trains_with_ccd_components(tmp_path, tiny_clip_resnet):
         hook.update(view_size=64, num_workers=0)
         if hook.type == 'CAMLabelUpdateHook':
             hook.update(crop_size=64, box_offset=8)
-    runner = Runner.from_cfg(cfg)
+    runner = runner_from_cfg(cfg)
     runner.train()
     dataset = runner.train_dataloader.dataset
     table = dataset.label_table

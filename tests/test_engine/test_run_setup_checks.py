@@ -1,11 +1,11 @@
 """Errors a config can hold show before the teacher's pass, not after it."""
 import pytest
-from mmengine.runner import Runner
 from mmpretrain.registry import HOOKS, TRANSFORMS
 
 from ccd_mm.engine.hooks import clip_initial_label_hook
 from ccd_mm.engine.run_setup_checks import earlier_run_outputs
 from tests.fixtures.ccd_shapes_run import ccd_shapes_config, make_shapes_root
+from tests.fixtures.runner_names import runner_from_cfg
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def test_head_for_other_classes_fails_before_the_teacher_pass(
     monkeypatch.setattr(clip_initial_label_hook, 'label_global_views',
                         lambda *args, **kwargs: pytest.fail('teacher ran'))
     shapes_config.model.head.num_classes = 80
-    runner = Runner.from_cfg(shapes_config)
+    runner = runner_from_cfg(shapes_config)
     labeling, = (
         hook for hook in runner.hooks
         if type(hook).__name__ == 'CLIPInitialLabelHook')
@@ -35,7 +35,7 @@ def test_head_for_other_classes_fails_before_the_teacher_pass(
 def test_hook_arguments_are_checked_when_the_runner_builds(shapes_config):
     shapes_config.default_hooks.label_update.class_threshold = 1.5
     with pytest.raises(ValueError, match='class_threshold must lie in'):
-        Runner.from_cfg(shapes_config)
+        runner_from_cfg(shapes_config)
 
 
 @pytest.mark.parametrize('hook, arguments, message', [

@@ -10,7 +10,6 @@ import os
 import numpy as np
 import pytest
 import torch
-from mmengine.runner import Runner
 from mmpretrain.registry import MODELS
 from PIL import Image
 
@@ -18,6 +17,7 @@ from ccd_mm.engine.hooks import clip_initial_label_hook
 from ccd_mm.labeling import label_global_views
 from tests.fixtures.ccd_shapes_run import (SIZE, ccd_shapes_config,
                                            make_shapes_root)
+from tests.fixtures.runner_names import runner_from_cfg
 
 GRAY16 = 3000
 
@@ -59,7 +59,7 @@ def run(tmp_path_factory, tiny_clip_resnet):
     (root / 'work').mkdir()
     for name in ('epoch_3.pth', 'cam_boxes_epoch_3.json'):
         (root / 'work' / name).write_text('')
-    runner = Runner.from_cfg(cfg)
+    runner = runner_from_cfg(cfg)
     runner.train()
     return runner, cfg, paths, expected
 
