@@ -7,6 +7,7 @@ from mmengine.dataset import BaseDataset, force_full_init
 from mmpretrain.registry import DATASETS, TRANSFORMS
 
 from .image_decoder import ImageDecoder
+from .prompt_templates import checked_prompt_templates
 from .pseudo_label_table import PseudoLabelTable
 
 # Annotation keys of the wrapped split that must never reach the loss.
@@ -118,7 +119,7 @@ class CLIPPseudoLabelDataset:
         if len(self.class_prompts) != len(classes):
             raise ValueError(f'{len(self.class_prompts)} class prompts for '
                              f'{len(classes)} classes')
-        self.prompt_templates = tuple(prompt_templates)
+        self.prompt_templates = checked_prompt_templates(prompt_templates)
         self.target_transform = TRANSFORMS.build(
             target_transform or dict(type='DebiasPseudoLabel'))
         declared = tuple(getattr(self.target_transform, 'table_fields', ()))
