@@ -230,3 +230,16 @@ def test_a_string_of_templates_is_refused(shapes_root):
     # A bare string would iterate into one template per character.
     with pytest.raises(ValueError, match='a list of templates'):
         make_wrapper(shapes_root, prompt_templates='a photo of the {}.')
+
+
+@pytest.mark.parametrize('given_as', ['classes', 'metainfo'])
+def test_an_empty_class_name_file_is_named_empty(image_folder, tmp_path,
+                                                 given_as):
+    names = tmp_path / 'classes.txt'
+    names.write_text('')
+    inner = dict(classes=str(names)) if given_as == 'classes' else dict(
+        metainfo=dict(classes=str(names)))
+    with pytest.raises(ValueError) as error:
+        folder_wrapper(image_folder, **inner)
+    assert f'the class-name file {names} is empty' in str(error.value)
+    assert 'num_classes' not in str(error.value)
