@@ -10,7 +10,8 @@ from ccd_mm.datasets.shapesml_generator import SHAPESML_CLASSES
 from ccd_mm.engine import (CheckpointMismatchError, UntrustedCheckpointError,
                            load_checkpoint_file)
 from tests.fixtures.ccd_tool_run import shared_ccd_run
-from tests.fixtures.code_running_pickle import write_code_running_checkpoint
+from tests.fixtures.code_running_pickle import (write_code_running_checkpoint,
+                                                write_code_running_polyglot)
 from tests.fixtures.tools import load_tool
 
 
@@ -161,3 +162,18 @@ def test_test_with_ignore_class_names_evaluates(run, tmp_path):
         ['--ignore-class-names', '--out',
          str(out), '--out-item', 'metrics'])
     assert out.exists()
+
+
+def test_code_running_teacher_weights_run_no_code(run, tmp_path):
+    # A pickle with a TorchScript-looking zip appended, as teacher weights.
+    marker = tmp_path / 'code_ran'
+    weights = write_code_running_polyglot(tmp_path / 'RN50x64.pt', marker)
+    with pytest.raises(ValueError) as error:
+        load_tool('make_pseudo_labels').main([
+            run.config, '--out',
+            str(tmp_path / 'labels.pth'), '--cfg-options',
+            f'default_hooks.initial_labels.teacher.pretrained={weights}'
+        ])
+    assert not marker.exists()
+    assert str(error.value).startswith(f'{weights} cannot be loaded')
+    assert f'trusted://{weights}' in str(error.value)
