@@ -143,6 +143,8 @@ def _state_dict(checkpoint: str, trusted: bool) -> Dict[str, Tensor]:
 
 def _model_with_weights(model_name: str, checkpoint: str, trusted: bool,
                         cache_dir: Optional[str]) -> nn.Module:
+    """``model_name`` built on the CPU with the weights of ``checkpoint``,
+    read as :func:`_state_dict` reads them."""
     if is_torchscript_archive(checkpoint):
         # What open_clip's load_checkpoint does with an OpenAI archive's
         # state dict, without handing the file to torch.load: its other
