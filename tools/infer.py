@@ -12,7 +12,9 @@ split (a folder of your own images) gives its ``test_pipeline``. An image
 that cannot be decoded is reported on stderr and the others are predicted;
 the exit status is then 1. The checkpoint is read without running code from
 it (``trusted://PATH`` unpickles a file you trust in full), and every weight
-of the model must come from it.
+of the model must come from it. The class names stored in the checkpoint
+must fit the head and be those of the config's test split, where it has one
+(``--ignore-class-names`` prints the config's names instead).
 
     python tools/infer.py work_dirs/ccd_shapesml/best_label_free.pth \\
         data/shapesml/images/test --topk 3 --out predictions.csv
@@ -37,7 +39,8 @@ from mmpretrain.registry import TRANSFORMS
 # Importing ccd_mm registers its components in mmpretrain's registries.
 import ccd_mm  # noqa: F401
 from ccd_mm.datasets.image_decoder import ImageDecoder, UndecodableImageError
-from ccd_mm.engine import load_classifier_weights
+from ccd_mm.engine import (check_class_names, load_classifier_weights,
+                           stored_class_names)
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
@@ -54,6 +57,12 @@ def parse_args(argv=None):
     parser.add_argument(
         '--config',
         help='config file; defaults to the config stored in the checkpoint')
+    parser.add_argument(
+        '--ignore-class-names',
+        action='store_true',
+        help='print the class names of the config, not those stored in the '
+        'checkpoint, even where they differ (by default an error); class '
+        'indices where the config names none')
     parser.add_argument(
         '--topk', type=int, default=5, help='classes printed per image')
     parser.add_argument(
@@ -115,7 +124,8 @@ def inference_pipeline(cfg):
 def build_classifier(args):
     """The classifier with every weight from the checkpoint, its config and
     its class names; the config is ``--config``, else the one mmengine saved
-    in the checkpoint."""
+    in the checkpoint. The names are those stored in the checkpoint, checked
+    against the config's, or with ``--ignore-class-names`` the config's."""
     checkpoint = CheckpointLoader.load_checkpoint(
         args.checkpoint, map_location='cpu', logger='silent')
     meta = checkpoint.get('meta', {}) if isinstance(checkpoint, dict) else {}
@@ -135,9 +145,13 @@ def build_classifier(args):
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     model = get_model(cfg, pretrained=False, device=device)
     load_classifier_weights(model, checkpoint, args.checkpoint)
-    classes = meta.get('dataset_meta', {}).get('classes') or \
-        getattr(model, '_dataset_meta', {}).get('classes')
-    return model, cfg, classes
+    # mmpretrain's get_model reads them from the test split's dataset type.
+    config_classes = getattr(model, '_dataset_meta', {}).get('classes')
+    if args.ignore_class_names:
+        return model, cfg, config_classes
+    check_class_names(checkpoint, model, config_classes, args.checkpoint,
+                      '--ignore-class-names')
+    return model, cfg, stored_class_names(checkpoint) or config_classes
 
 
 def split_test_pipeline(cfg):

@@ -10,7 +10,9 @@ The checkpoint is read without running code from it
 (``ccd_mm/engine/checkpoint_loaders.py``; ``trusted://PATH`` unpickles a file
 you trust in full), and every weight of the model must come from it: a
 checkpoint of another model is an error naming the weights that differ, not
-a number from random weights.
+a number from random weights. The class names stored in the checkpoint
+must be those of the config's test split (``--ignore-class-names`` skips
+that check).
 """
 import argparse
 import os
@@ -25,7 +27,8 @@ from mmpretrain.utils import get_ori_model
 
 # Importing ccd_mm registers its components in mmpretrain's registries.
 import ccd_mm  # noqa: F401
-from ccd_mm.engine import load_classifier_weights, prepare_cpu_distributed
+from ccd_mm.engine import (check_class_names, load_classifier_weights,
+                           prepare_cpu_distributed)
 
 
 def parse_args(argv=None):
@@ -42,6 +45,11 @@ def parse_args(argv=None):
         '--out-item',
         choices=['metrics', 'pred'],
         help='what --out holds; defaults to predictions')
+    parser.add_argument(
+        '--ignore-class-names',
+        action='store_true',
+        help='evaluate a checkpoint whose stored class names differ from '
+        'those of the config\'s test split (by default an error)')
     parser.add_argument(
         '--amp', action='store_true', help='test with mixed precision')
     parser.add_argument(
@@ -101,8 +109,12 @@ def main(argv=None):
         runner = RUNNERS.build(cfg)
     else:
         runner = Runner.from_cfg(cfg)
-    load_classifier_weights(
-        get_ori_model(runner.model), checkpoint, args.checkpoint)
+    model = get_ori_model(runner.model)
+    load_classifier_weights(model, checkpoint, args.checkpoint)
+    if not args.ignore_class_names:
+        check_class_names(checkpoint, model,
+                          runner.test_dataloader.dataset.metainfo['classes'],
+                          args.checkpoint, '--ignore-class-names')
 
     if args.out and args.out_item in ('pred', None):
         runner.test_evaluator.metrics.append(

@@ -7,13 +7,22 @@ from mmengine.dataset import BaseDataset, force_full_init
 from mmpretrain.registry import DATASETS, TRANSFORMS
 
 from .image_decoder import ImageDecoder
+from .prompt_templates import checked_prompt_templates
 from .pseudo_label_table import PseudoLabelTable
 
 # Annotation keys of the wrapped split that must never reach the loss.
 GROUND_TRUTH_KEYS = ('gt_label', 'gt_score', 'gt_label_difficult', 'gt_bboxes')
 
 
-def checked_class_names(classes) -> List[str]:
+def class_name_file(dataset: dict) -> Optional[str]:
+    """The class-name file a dataset config names (``classes=PATH`` or
+    ``metainfo=dict(classes=PATH)``), if any."""
+    classes = dataset.get('classes') or dataset.get('metainfo',
+                                                    {}).get('classes')
+    return classes if isinstance(classes, str) else None
+
+
+def checked_class_names(classes, name_file: Optional[str] = None) -> List[str]:
     """The class names of a split's ``metainfo['classes']``, refused when
     the teacher could not prompt with them.
 
@@ -24,9 +33,14 @@ def checked_class_names(classes) -> List[str]:
     warning), which would make each of its characters a class; a blank line
     of the file would be a class without a name.
 
+    Args:
+        classes: the split's ``metainfo['classes']``.
+        name_file (str, optional): the class-name file they were read from,
+            for the messages. Defaults to None.
+
     Raises:
-        ValueError: no classes, a string instead of names, or names that
-            are empty or repeated.
+        ValueError: no classes (an empty class-name file), a string instead
+            of names, or names that are empty or repeated.
     """
     if classes is None:
         raise ValueError(
@@ -37,6 +51,13 @@ def checked_class_names(classes) -> List[str]:
             f'the dataset\'s classes are the string {classes!r}, not a list '
             'of names: a class-name file that does not exist?')
     names = list(classes)
+    if not names and name_file:
+        raise ValueError(f'the class-name file {name_file} is empty, so the '
+                         'dataset has no classes: write one class name per '
+                         'line')
+    if not names:
+        raise ValueError('the dataset\'s list of class names is empty: give '
+                         'it classes=[...] with one name per class')
     empty = [index for index, name in enumerate(names) if not name.strip()]
     if empty:
         raise ValueError(f'class names {empty} (0-based) are empty: a blank '
@@ -107,18 +128,21 @@ class CLIPPseudoLabelDataset:
                  target_transform: Optional[dict] = None,
                  extra_table_fields: Sequence[str] = (),
                  lazy_init: bool = False):
+        name_file = None
         if isinstance(dataset, dict):
+            name_file = class_name_file(dataset)
             dataset = DATASETS.build(dataset)
         if not isinstance(dataset, BaseDataset):
             raise TypeError('dataset must be a BaseDataset or its config, '
                             f'got {type(dataset)}')
         self.dataset = dataset
-        classes = checked_class_names(dataset.metainfo.get('classes'))
+        classes = checked_class_names(
+            dataset.metainfo.get('classes'), name_file)
         self.class_prompts = list(class_prompts or classes)
         if len(self.class_prompts) != len(classes):
             raise ValueError(f'{len(self.class_prompts)} class prompts for '
                              f'{len(classes)} classes')
-        self.prompt_templates = tuple(prompt_templates)
+        self.prompt_templates = checked_prompt_templates(prompt_templates)
         self.target_transform = TRANSFORMS.build(
             target_transform or dict(type='DebiasPseudoLabel'))
         declared = tuple(getattr(self.target_transform, 'table_fields', ()))

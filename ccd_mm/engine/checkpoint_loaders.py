@@ -26,9 +26,8 @@ import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.runner import CheckpointLoader
 
-from ccd_mm.models.weight_file_errors import weights_only_refusal
-
-TRUSTED_SCHEME = 'trusted://'
+from ccd_mm.models.weight_file_errors import (TRUSTED_SCHEME, trust_advice,
+                                              weights_only_refusal)
 
 _NUMPY_RECONSTRUCT = np.zeros(0).__reduce__()[0]
 _NUMPY_SCALAR = np.float64(0).__reduce__()[0]
@@ -89,9 +88,7 @@ def load_checkpoint_file(
     except pickle.UnpicklingError as error:
         raise UntrustedCheckpointError(
             f'{path} is not a checkpoint that loads without running code '
-            f'({weights_only_refusal(error)}); nothing of it was run. If you '
-            f'trust its source, load it as {TRUSTED_SCHEME}{path}, which '
-            'unpickles it in full and runs any code it holds.') from None
+            f'({weights_only_refusal(error)}); {trust_advice(path)}') from None
     except EOFError:
         raise ValueError(
             f'{path} is empty or truncated: not a checkpoint') from None

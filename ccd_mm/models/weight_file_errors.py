@@ -1,6 +1,10 @@
 """Why a weight file cannot be loaded, in one line a user can act on."""
 from typing import Mapping, Optional
 
+# A path written after this scheme names a file the user trusts: it is
+# unpickled in full, running any code it holds (checkpoints, teacher weights).
+TRUSTED_SCHEME = 'trusted://'
+
 # The parts of torch's weights_only refusals that are advice (to turn the
 # check off or to allow-list what was found), not what the file holds.
 _TORCH_ADVICE = ('Weights only load failed', 'Please file an issue',
@@ -18,6 +22,13 @@ def weights_only_refusal(error: Exception) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     reasons = [line for line in lines if not line.startswith(_TORCH_ADVICE)]
     return (reasons or lines or [text])[0].split('. Please use')[0]
+
+
+def trust_advice(path: str) -> str:
+    """What to do with a refused file one trusts, to follow the refusal."""
+    return (f'nothing of it was run. If you trust its source, load it as '
+            f'{TRUSTED_SCHEME}{path}, which unpickles it in full and runs any '
+            'code it holds.')
 
 
 def _shape(value) -> Optional[tuple]:

@@ -9,31 +9,23 @@ place and where, when there is none.
 import os
 import pickle
 import warnings
-import zipfile
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 import open_clip
 from open_clip.constants import HF_SAFE_WEIGHTS_NAME, HF_WEIGHTS_NAME
 from open_clip.factory import load_state_dict
 from open_clip.pretrained import (get_pretrained_cfg, has_hf_hub,
                                   list_pretrained_tags_by_model)
-from torch import nn
+from torch import Tensor, nn
 
-from ccd_mm.models.weight_file_errors import (state_dict_mismatch,
+from ccd_mm.models.weight_file_errors import (TRUSTED_SCHEME,
+                                              state_dict_mismatch,
+                                              trust_advice,
                                               weights_only_refusal)
+from .torchscript_archive import is_torchscript_archive, torchscript_state_dict
 
 # open_clip's default download directory for URL (OpenAI) weights.
 DEFAULT_URL_CACHE_DIR = os.path.expanduser('~/.cache/clip')
-
-
-def is_torchscript_archive(path: str) -> bool:
-    """Whether ``path`` is a TorchScript archive, as OpenAI's own ``.pt``."""
-    if not zipfile.is_zipfile(path):
-        return False
-    with zipfile.ZipFile(path) as archive:
-        return any(
-            name.count('/') == 1 and name.endswith('/constants.pkl')
-            for name in archive.namelist())
 
 
 def _url_cache_file(url: str, cache_dir: Optional[str]) -> str:
@@ -90,19 +82,26 @@ def resolve_clip_checkpoint(model_name: str,
     Args:
         model_name (str): open_clip model name (built-in or registered with
             ``open_clip.add_model_config``).
-        pretrained (str): a path to a weight file, or an open_clip pretrained
-            tag of ``model_name`` (e.g. ``'openai'``).
+        pretrained (str): a path to a weight file, ``trusted://`` and a
+            path, or an open_clip pretrained tag of ``model_name`` (e.g.
+            ``'openai'``).
         cache_dir (str, optional): where open_clip caches downloads; None means
             its defaults (``~/.cache/clip`` for URLs, the HF hub cache).
 
     Returns:
-        str: path of an existing weight file.
+        str: path of an existing weight file (without ``trusted://``).
 
     Raises:
         FileNotFoundError: ``pretrained`` looks like a path that does not
             exist, or is a tag whose weights are not in the local caches.
         ValueError: ``pretrained`` is neither a file nor a known tag.
     """
+    if pretrained.startswith(TRUSTED_SCHEME):
+        pretrained = pretrained[len(TRUSTED_SCHEME):]
+        if not os.path.isfile(pretrained):
+            raise FileNotFoundError(
+                f'CLIP weight file {pretrained!r} (named trusted) does not '
+                f'exist: place the checkpoint of {model_name!r} there.')
     if os.path.isfile(pretrained):
         return pretrained
     tag_cfg = get_pretrained_cfg(model_name, pretrained)
@@ -133,51 +132,81 @@ def resolve_clip_checkpoint(model_name: str,
     return places[0]
 
 
+def _state_dict(checkpoint: str, trusted: bool) -> Dict[str, Tensor]:
+    """The weights of a file as the teacher reads them: a TorchScript
+    archive with TorchScript's loader, any other file as open_clip does,
+    unpickled in full only when ``trusted``."""
+    if is_torchscript_archive(checkpoint):
+        return torchscript_state_dict(checkpoint)
+    return load_state_dict(checkpoint, weights_only=not trusted)
+
+
+def _model_with_weights(model_name: str, checkpoint: str, trusted: bool,
+                        cache_dir: Optional[str]) -> nn.Module:
+    """``model_name`` built on the CPU with the weights of ``checkpoint``,
+    read as :func:`_state_dict` reads them."""
+    if is_torchscript_archive(checkpoint):
+        # What open_clip's load_checkpoint does with an OpenAI archive's
+        # state dict, without handing the file to torch.load: its other
+        # conversions are for MobileCLIP, custom text towers and resized
+        # positional embeddings, none of which an OpenAI archive needs.
+        model = open_clip.create_model(
+            model_name, cache_dir=cache_dir, device='cpu')
+        model.load_state_dict(torchscript_state_dict(checkpoint))
+        return model
+    return open_clip.create_model(
+        model_name,
+        pretrained=checkpoint,
+        weights_only=not trusted,
+        cache_dir=cache_dir,
+        device='cpu')
+
+
 def load_clip_model(model_name: str,
                     pretrained: str,
                     cache_dir: Optional[str] = None) -> nn.Module:
-    """Build an open_clip model on the CPU and load its weights offline.
+    """Build an open_clip model on the CPU and load its weights offline,
+    running no code from the weight file unless it is named trusted.
+
+    A TorchScript archive (OpenAI's ``.pt``) is read by ``torch.jit.load``;
+    any other file by ``torch.load(weights_only=True)``, or unpickled in
+    full when ``pretrained`` is ``trusted://PATH``.
 
     Args:
         model_name (str): open_clip model name.
-        pretrained (str): weight file path or cached tag, see
-            :func:`resolve_clip_checkpoint`.
+        pretrained (str): weight file path, ``trusted://PATH`` or cached
+            tag, see :func:`resolve_clip_checkpoint`.
         cache_dir (str, optional): open_clip download cache. Default None.
 
     Returns:
         nn.Module: the open_clip model in fp32 on the CPU.
+
+    Raises:
+        ValueError: naming the file and why it cannot be loaded; for a file
+            that holds other objects than weights, how to trust it.
     """
+    trusted = pretrained.startswith(TRUSTED_SCHEME)
     checkpoint = resolve_clip_checkpoint(model_name, pretrained, cache_dir)
-    # torch.load refuses TorchScript archives (OpenAI's own .pt releases)
-    # under weights_only=True; with weights_only=False it hands such an
-    # archive to torch.jit.load, TorchScript's own loader, never to Python's
-    # pickle. Every other file keeps weights_only=True.
-    weights_only = not is_torchscript_archive(checkpoint)
     try:
-        return open_clip.create_model(
-            model_name,
-            pretrained=checkpoint,
-            weights_only=weights_only,
-            cache_dir=cache_dir,
-            device='cpu')
+        return _model_with_weights(model_name, checkpoint, trusted, cache_dir)
     # Whatever fails in reading or fitting the weights, one message.
     except Exception as error:
         raise ValueError(
             f'{checkpoint} cannot be loaded as the weights of the open_clip '
             f'model {model_name!r}: '
-            f'{_unloadable_reason(model_name, checkpoint, weights_only)}'
+            f'{_unloadable_reason(model_name, checkpoint, trusted)}'
         ) from error
 
 
-def _unloadable_reason(model_name: str, checkpoint: str,
-                       weights_only: bool) -> str:
+def _unloadable_reason(model_name: str, checkpoint: str, trusted: bool) -> str:
     """Why open_clip failed to load ``checkpoint`` into ``model_name``:
     not a weight file, or the weights of another architecture."""
     try:
-        found = load_state_dict(checkpoint, weights_only=weights_only)
+        found = _state_dict(checkpoint, trusted)
     except pickle.UnpicklingError as error:
         return ('it holds other objects than weights, refused unrun '
-                f'({weights_only_refusal(error)})')
+                f'({weights_only_refusal(error)}); '
+                f'{trust_advice(checkpoint)}')
     except Exception as error:
         return f'not a weight file ({type(error).__name__}: {error})'
     expected = open_clip.create_model(model_name, device='cpu').state_dict()

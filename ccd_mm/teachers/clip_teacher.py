@@ -11,6 +11,7 @@ from open_clip.constants import (IMAGENET_MEAN, IMAGENET_STD,
 from torch import Tensor, nn
 from torch.func import functional_call
 
+from ccd_mm.datasets.prompt_templates import checked_prompt_templates
 from ccd_mm.structures import as_unit_range, stack_by_shape
 from .clip_checkpoint import load_clip_model
 from .positional_embedding import (native_grid, positional_embedding_name,
@@ -85,12 +86,12 @@ class CLIPTeacher(nn.Module):
             raise ValueError(
                 f'normalization must be one of '
                 f'{sorted(NORMALIZATIONS)}, got {normalization!r}')
-        if not class_names or not templates:
-            raise ValueError('class_names and templates must not be empty')
+        if not class_names:
+            raise ValueError('class_names must not be empty')
         if model_config is not None:
             self._register_model_config(model_name, model_config)
         self.class_names = tuple(class_names)
-        self.templates = tuple(templates)
+        self.templates = checked_prompt_templates(templates)
         self.normalization = normalization
         self.batch_size = batch_size
         self.autocast_dtype = getattr(torch, autocast_dtype)

@@ -217,3 +217,29 @@ def test_unusable_class_names_are_refused(image_folder, inner, message):
 def test_a_missing_class_name_file_is_named(image_folder):
     with pytest.raises(FileNotFoundError, match='missing/classes.txt'):
         folder_wrapper(image_folder, classes='missing/classes.txt')
+
+
+@pytest.mark.parametrize('template', ['a photo.', 'a {} and a {}.'])
+def test_template_without_one_class_name_field_is_refused(
+        shapes_root, template):
+    with pytest.raises(ValueError, match=f'prompt template {template!r}'):
+        make_wrapper(shapes_root, prompt_templates=[template])
+
+
+def test_a_string_of_templates_is_refused(shapes_root):
+    # A bare string would iterate into one template per character.
+    with pytest.raises(ValueError, match='a list of templates'):
+        make_wrapper(shapes_root, prompt_templates='a photo of the {}.')
+
+
+@pytest.mark.parametrize('given_as', ['classes', 'metainfo'])
+def test_an_empty_class_name_file_is_named_empty(image_folder, tmp_path,
+                                                 given_as):
+    names = tmp_path / 'classes.txt'
+    names.write_text('')
+    inner = dict(classes=str(names)) if given_as == 'classes' else dict(
+        metainfo=dict(classes=str(names)))
+    with pytest.raises(ValueError) as error:
+        folder_wrapper(image_folder, **inner)
+    assert f'the class-name file {names} is empty' in str(error.value)
+    assert 'num_classes' not in str(error.value)

@@ -1,12 +1,15 @@
+import argparse
 import time
 import warnings
 
 import pytest
 import torch
 
-from ccd_mm.teachers import CLIPTeacher, resolve_clip_checkpoint
-from ccd_mm.teachers.clip_checkpoint import is_torchscript_archive
-from tests.fixtures.code_running_pickle import write_code_running_checkpoint
+from ccd_mm.teachers import (CLIPTeacher, load_clip_model,
+                             resolve_clip_checkpoint)
+from ccd_mm.teachers.torchscript_archive import is_torchscript_archive
+from tests.fixtures.code_running_pickle import (write_code_running_checkpoint,
+                                                write_code_running_polyglot)
 
 RN50_OPENAI_URL = ('https://openaipublic.azureedge.net/clip/models/'
                    'afeb0e10f9e5a86da6080e35cf09123aca3b358a0c3e3b6c78a7b63'
@@ -87,6 +90,11 @@ def test_torchscript_archive_detection(tiny_clip_vit, tmp_path):
         warnings.simplefilter('ignore', FutureWarning)
         torch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), archive)
     assert is_torchscript_archive(str(archive))
+    # A pickle in front of a zip is no TorchScript archive, whatever the
+    # zip at its end lists.
+    polyglot = write_code_running_polyglot(tmp_path / 'RN50x64.pt',
+                                           tmp_path / 'code_ran')
+    assert not is_torchscript_archive(str(polyglot))
 
 
 def teacher_with_weights(tiny_clip, weights):
@@ -132,3 +140,32 @@ def test_code_running_weight_file_is_refused_unrun(tiny_clip_resnet, tmp_path):
         error.value)
     assert 'weights_only' not in str(error.value)  # no advice to turn it off
     assert not marker.exists()
+
+
+def test_pickle_with_appended_zip_is_refused_unrun(tiny_clip_resnet, tmp_path):
+    marker = tmp_path / 'code_ran'
+    weights = write_code_running_polyglot(tmp_path / 'RN50x64.pt', marker)
+    with pytest.raises(ValueError) as error:
+        load_clip_model(tiny_clip_resnet['model_name'], str(weights))
+    message = str(error.value)
+    assert not marker.exists()
+    assert 'holds other objects than weights, refused unrun' in message
+    assert f'trusted://{weights}' in message
+
+
+def test_trusted_scheme_unpickles_a_weight_file_in_full(
+        tiny_clip_vit, tmp_path):
+    # Weights next to an object torch.load(weights_only=True) refuses.
+    weights = tmp_path / 'with_args.pt'
+    torch.save(
+        dict(
+            state_dict=torch.load(tiny_clip_vit['pretrained']),
+            args=argparse.Namespace(lr=0.1)), weights)
+    with pytest.raises(ValueError, match=f'trusted://{weights}'):
+        teacher_with_weights(tiny_clip_vit, weights)
+    trusted = teacher_with_weights(tiny_clip_vit, f'trusted://{weights}')
+    pixels = torch.rand(2, 3, 64, 64)
+    torch.testing.assert_close(
+        trusted(pixels),
+        teacher_with_weights(tiny_clip_vit,
+                             tiny_clip_vit['pretrained'])(pixels))

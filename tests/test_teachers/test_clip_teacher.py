@@ -211,3 +211,16 @@ def test_torchscript_checkpoint_loads(tiny_clip_resnet, tmp_path):
 def test_model_config_must_be_named_after_model(tiny_clip_vit):
     with pytest.raises(ValueError, match='ccd-tiny-RN'):
         make_teacher(dict(tiny_clip_vit, model_name='ccd-tiny-RN'))
+
+
+@pytest.mark.parametrize(
+    'template',
+    ['a photo.', 'a {} and a {}.', 'a photo of the {name}.', 'a {} photo }.'])
+def test_template_without_one_class_name_field_is_refused(
+        tiny_clip_resnet, template):
+    with pytest.raises(ValueError) as error:
+        make_teacher(
+            tiny_clip_resnet, templates=['a photo of a {}.', template])
+    message = str(error.value)
+    assert f'prompt template {template!r}' in message
+    assert "exactly one '{}'" in message

@@ -6,10 +6,12 @@ import os
 import pytest
 import torch
 
+from ccd_mm.datasets.shapesml_generator import SHAPESML_CLASSES
 from ccd_mm.engine import (CheckpointMismatchError, UntrustedCheckpointError,
                            load_checkpoint_file)
 from tests.fixtures.ccd_tool_run import shared_ccd_run
-from tests.fixtures.code_running_pickle import write_code_running_checkpoint
+from tests.fixtures.code_running_pickle import (write_code_running_checkpoint,
+                                                write_code_running_polyglot)
 from tests.fixtures.tools import load_tool
 
 
@@ -88,3 +90,90 @@ def test_clip_weight_file_is_refused(run, tiny_clip_resnet):
     assert message.startswith(f'{clip_weights} is not a checkpoint of this')
     assert 'missing from the file: backbone.conv1.weight' in message
     assert 'unknown to the model: ' in message
+
+
+def checkpoint_with_class_names(run, path, classes):
+    """The run's checkpoint with other class names stored in its meta."""
+    checkpoint = load_checkpoint_file(run.checkpoint)
+    checkpoint['meta']['dataset_meta'] = dict(
+        checkpoint['meta']['dataset_meta'], classes=tuple(classes))
+    torch.save(checkpoint, path)
+    return str(path)
+
+
+def other_dataset_names():
+    """The run's class names with class 3 renamed, as another dataset's."""
+    names = list(SHAPESML_CLASSES)
+    names[3] = 'cow'
+    return names
+
+
+@pytest.mark.parametrize('tool', ['test', 'infer'])
+def test_checkpoint_of_other_class_names_is_refused(run, tmp_path, tool):
+    checkpoint = checkpoint_with_class_names(run, tmp_path / 'other.pth',
+                                             other_dataset_names())
+    with pytest.raises(CheckpointMismatchError) as error:
+        load_tool(tool).main(
+            tool_arguments(tool, run, checkpoint, str(tmp_path / 'out')))
+    message = str(error.value)
+    assert message.startswith(f'{checkpoint} was trained on other class')
+    assert (f"class 3 (0-based) is 'cow' in the checkpoint, "
+            f'{SHAPESML_CLASSES[3]!r} in the config') in message
+    assert '--ignore-class-names' in message
+
+
+@pytest.mark.parametrize('tool', ['test', 'infer'])
+def test_five_class_names_for_a_twelve_class_head_are_refused(
+        run, tmp_path, tool):
+    checkpoint = checkpoint_with_class_names(run, tmp_path / 'five.pth',
+                                             SHAPESML_CLASSES[:5])
+    with pytest.raises(CheckpointMismatchError) as error:
+        load_tool(tool).main(
+            tool_arguments(tool, run, checkpoint, str(tmp_path / 'out')))
+    message = str(error.value)
+    assert message.startswith(
+        f'{checkpoint} stores 5 class names ({list(SHAPESML_CLASSES[:3])}...)'
+        ' for a head of 12 classes')
+    assert '--ignore-class-names' in message
+
+
+@pytest.mark.parametrize('names', ['other', 'five'])
+def test_infer_with_ignore_class_names_prints_the_config_names(
+        run, tmp_path, capsys, names):
+    classes = other_dataset_names() if names == 'other' else \
+        SHAPESML_CLASSES[:5]
+    checkpoint = checkpoint_with_class_names(run, tmp_path / 'other.pth',
+                                             classes)
+    load_tool('infer').main([
+        checkpoint,
+        one_test_image(run), '--topk', '12', '--ignore-class-names'
+    ])
+    printed = capsys.readouterr().out
+    assert all(name in printed for name in SHAPESML_CLASSES)
+    assert 'cow' not in printed
+
+
+def test_test_with_ignore_class_names_evaluates(run, tmp_path):
+    checkpoint = checkpoint_with_class_names(run, tmp_path / 'other.pth',
+                                             other_dataset_names())
+    out = tmp_path / 'metrics.json'
+    load_tool('test').main(
+        tool_arguments('test', run, checkpoint, str(tmp_path / 'out')) +
+        ['--ignore-class-names', '--out',
+         str(out), '--out-item', 'metrics'])
+    assert out.exists()
+
+
+def test_code_running_teacher_weights_run_no_code(run, tmp_path):
+    # A pickle with a TorchScript-looking zip appended, as teacher weights.
+    marker = tmp_path / 'code_ran'
+    weights = write_code_running_polyglot(tmp_path / 'RN50x64.pt', marker)
+    with pytest.raises(ValueError) as error:
+        load_tool('make_pseudo_labels').main([
+            run.config, '--out',
+            str(tmp_path / 'labels.pth'), '--cfg-options',
+            f'default_hooks.initial_labels.teacher.pretrained={weights}'
+        ])
+    assert not marker.exists()
+    assert str(error.value).startswith(f'{weights} cannot be loaded')
+    assert f'trusted://{weights}' in str(error.value)
