@@ -157,6 +157,58 @@ def test_resume_on_another_image_list_stops(tmp_path, tiny_clip_resnet,
     assert not os.path.exists(tmp_path / 'work' / 'epoch_4.pth')
 
 
+def resume_config(tmp_path, data_root, tiny_clip_resnet, checkpoint):
+    cfg = ccd_shapes_config(
+        str(data_root), tiny_clip_resnet, str(tmp_path / 'work'))
+    cfg.resume = True
+    cfg.load_from = str(checkpoint)
+    cfg.log_level = 'INFO'
+    return cfg
+
+
+def saved_with_table(tmp_path, finished_run, **fields):
+    """epoch_3.pth of ``finished_run`` with table fields replaced."""
+    checkpoint = load(os.path.join(finished_run.work_dir, 'epoch_3.pth'))
+    checkpoint[PseudoLabelTable.checkpoint_key]['fields'].update(fields)
+    path = tmp_path / 'edited.pth'
+    torch.save(checkpoint, path)
+    return path
+
+
+def nan_rows(values, rows=(3, 5)):
+    values = values.clone()
+    values[list(rows)] = float('nan')
+    return values
+
+
+@pytest.mark.parametrize('field, edit, problem', [
+    ('bias', torch.zeros_like, r'12 of the 12 bias values are outside'),
+    ('global_scores', nan_rows, r'24 of the 192 global_scores values are '
+     'not finite'),
+    ('local_scores', nan_rows, r'24 of the 192 local_scores values are '
+     'not finite'),
+])
+def test_resumed_table_of_impossible_values_is_refused(tmp_path,
+                                                       tiny_clip_resnet,
+                                                       finished_run, field,
+                                                       edit, problem):
+    """A bias of 0 would saturate every label, NaN rows would stop the run
+    at its first iteration blaming the learning rate: both stop before
+    training, naming the checkpoint and the field."""
+    saved = finished_run.train_dataloader.dataset.label_table.fields[field]
+    checkpoint = saved_with_table(tmp_path, finished_run,
+                                  **{field: edit(saved)})
+    data_root = finished_run.train_dataloader.dataset.dataset.data_root
+    runner = Runner.from_cfg(
+        resume_config(tmp_path, data_root, tiny_clip_resnet, checkpoint))
+    with pytest.raises(ValueError, match=problem) as error:
+        runner.train()
+    assert f'the pseudo-label table of checkpoint {checkpoint}' in str(
+        error.value)
+    assert runner.iter == 12
+    assert not os.path.exists(tmp_path / 'work' / 'epoch_4.pth')
+
+
 def test_train_ground_truth_does_not_reach_training(tmp_path, tiny_clip_resnet,
                                                     finished_run):
     """Shuffling the train split's labels changes nothing: teacher labels,

@@ -4,14 +4,15 @@ from typing import Dict, Optional, Sequence, Tuple
 import torch
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
-from mmengine.runner import Runner
+from mmengine.runner import Runner, find_latest_checkpoint
 from mmpretrain.registry import HOOKS, MODELS
 from mmpretrain.utils import get_ori_model
 
 from ccd_mm.datasets import PseudoLabelTable, TableMismatchError
 from ccd_mm.labeling import (check_pass_arguments, initial_label_fields,
                              label_global_views)
-from ccd_mm.labeling.label_cache import label_provenance, read_cached_scores
+from ccd_mm.labeling.label_cache import (check_label_fields, label_provenance,
+                                         read_cached_scores)
 from ..pseudo_label_dataset_lookup import find_pseudo_label_dataset
 from ..run_setup_checks import check_classifier_classes, warn_of_earlier_run
 from ..teacher_config import resolve_teacher_config
@@ -67,6 +68,9 @@ class CLIPInitialLabelHook(Hook):
     list, stops with an error: its schedule's label updates before the
     resumed epoch cannot be redone. ``load_from`` (no resume) of such a
     checkpoint keeps its weights only, and the teacher labels this split.
+    A table whose values no labeling pass gives (``check_label_fields``:
+    NaN rows, a bias of 0) is refused in both cases, naming the checkpoint
+    and the field.
 
     With ``label_cache`` set, the teacher's scores are read from that file
     (written by ``tools/make_pseudo_labels.py``) instead: the cache's
@@ -109,6 +113,7 @@ class CLIPInitialLabelHook(Hook):
         self.num_workers = num_workers
         self.label_cache = label_cache
         self._saved_table: Optional[dict] = None
+        self._saved_table_source: Optional[str] = None
 
     def before_run(self, runner: Runner) -> None:
         self.teacher = resolve_teacher_config(self.teacher, runner.cfg)
@@ -117,6 +122,11 @@ class CLIPInitialLabelHook(Hook):
         # The training loader may not be built yet here: keep the state and
         # restore it in before_train.
         self._saved_table = PseudoLabelTable.saved_state(checkpoint)
+        # mmengine passes the checkpoint, not its path: that of load_from,
+        # else the latest one, which auto-resume loads.
+        path = runner.cfg.get('load_from') or find_latest_checkpoint(
+            runner.work_dir)
+        self._saved_table_source = f'checkpoint {path}'
 
     def before_train(self, runner: Runner) -> None:
         dataset = find_pseudo_label_dataset(runner)
@@ -137,10 +147,18 @@ class CLIPInitialLabelHook(Hook):
         if not bool(table.labeled):
             self.label(runner)
 
-    @staticmethod
-    def _restore(runner: Runner, table: PseudoLabelTable, saved: dict) -> bool:
+    def _restore(self, runner: Runner, table: PseudoLabelTable,
+                 saved: dict) -> bool:
         """Restore a saved table; False if it is not this run's and the
-        run starts from scratch."""
+        run starts from scratch.
+
+        Raises:
+            ValueError: the table holds values no labeling pass gives.
+            RuntimeError: a resumed run's table is not this run's.
+        """
+        check_label_fields(
+            saved['fields'],
+            f'the pseudo-label table of {self._saved_table_source}')
         old_root = table.moved_root(saved)
         try:
             table.load_state_dict(saved)
