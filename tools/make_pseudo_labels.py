@@ -74,7 +74,7 @@ def main(argv=None):
     img_paths = dataset.image_paths()
     logger.info(f'Labeling {len(img_paths)} training images with the '
                 f'teacher ({settings["view_size"]}px global view)')
-    scores, decoded = label_global_views(
+    scores, decoded, _ = label_global_views(
         MODELS.build(teacher_cfg),
         img_paths,
         settings['view_size'],

@@ -13,6 +13,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 from mmcv.transforms import LoadImageFromFile
+from mmengine import fileio
 
 
 class UndecodableImageError(OSError):
@@ -71,6 +72,20 @@ class ImageDecoder:
                 f'{image.shape[2]} channels; the teacher needs 8-bit colour '
                 "(LoadImageFromFile's color_type='color')")
         return image.astype(np.uint8, copy=False)
+
+    def file_bytes(self, path: str) -> bytes:
+        """The bytes of ``path`` as the transform reads them before
+        decoding (its ``backend_args`` or ``file_client_args``).
+
+        Raises:
+            Exception: whatever the storage backend raises for a file it
+                cannot read (``FileNotFoundError`` for a local file).
+        """
+        load_image = self.load_image
+        if load_image.file_client_args is not None:
+            return fileio.FileClient.infer_client(load_image.file_client_args,
+                                                  path).get(path)
+        return fileio.get(path, backend_args=load_image.backend_args)
 
     def rgb(self, path: str) -> np.ndarray:
         """The same pixels as :meth:`bgr` in RGB order, as the teacher

@@ -54,6 +54,9 @@ class PseudoLabelTable:
     - ``bias`` (C,): the class-wise CLIP bias b (CCD 3.3); 1 = no correction.
     - ``confident`` (N,): entropy of the global scores <= tau_H.
     - ``valid`` (N,): the image decoded; undecodable images are never served.
+    - ``fingerprints`` (N,) int64: a digest of the bytes of each file the
+      initial labels were made from (``ccd_mm.labeling.file_fingerprints``),
+      so a restored table is checked against the files a run reads now.
     - ``labeled`` / ``update_epoch`` (scalars): whether the initial labeling
       ran, and the epoch of the last CAM label update (-1 = none).
 
@@ -63,7 +66,9 @@ class PseudoLabelTable:
 
     The table travels in every checkpoint under :attr:`checkpoint_key`
     (:meth:`save_to`, :meth:`saved_state`), with the image list it was made
-    for, so a resumed run restores it instead of labeling again.
+    for, so a resumed run restores it instead of labeling again; the image
+    list (:meth:`check_image_list`) and the file contents
+    (:meth:`check_contents`) must be this run's.
 
     Args:
         img_paths (Sequence[str]): the images, in dataset order (N of them).
@@ -74,7 +79,9 @@ class PseudoLabelTable:
 
     checkpoint_key = 'pseudo_label_table'
     common_fields = ('global_scores', 'local_scores', 'bias', 'confident',
-                     'valid', 'labeled', 'update_epoch')
+                     'valid', 'fingerprints', 'labeled', 'update_epoch')
+    # Tables saved before fingerprints existed lack this field.
+    fingerprint_field = 'fingerprints'
 
     def __init__(self,
                  img_paths: Sequence[str],
@@ -89,6 +96,7 @@ class PseudoLabelTable:
             bias=torch.ones(num_classes),
             confident=torch.zeros(len(img_paths), dtype=torch.bool),
             valid=torch.ones(len(img_paths), dtype=torch.bool),
+            fingerprints=torch.zeros(len(img_paths), dtype=torch.long),
             labeled=torch.zeros((), dtype=torch.bool),
             update_epoch=torch.full((), -1, dtype=torch.long))
         for name in extra_fields:
@@ -169,11 +177,45 @@ class PseudoLabelTable:
             'the saved pseudo-label table belongs to another image list: '
             f'{there} there, {here} here; {detail}')
 
+    def check_contents(self, state: dict, fingerprints: torch.Tensor,
+                       source: str) -> bool:
+        """Raise :class:`TableMismatchError` if the files of this table's
+        images hold other bytes than those a saved table was made from:
+        the same names, other images (another split, another seed), whose
+        labels would be wrong.
+
+        Args:
+            state (dict): from :meth:`state_dict`, of the same image list
+                (:meth:`check_image_list`).
+            fingerprints (Tensor): (N,) int64, the fingerprints of the files
+                now (``ccd_mm.labeling.file_fingerprints``).
+            source (str): what holds the state, for the message.
+
+        Returns:
+            bool: False when the state was saved before tables had
+            fingerprints and cannot be checked.
+        """
+        saved = state['fields'].get(self.fingerprint_field)
+        if saved is None:
+            return False
+        if saved.shape != fingerprints.shape:
+            return True  # load_state_dict names the shapes
+        changed = torch.nonzero(saved != fingerprints).flatten().tolist()
+        if changed:
+            names = ', '.join(self.relative_paths[i] for i in changed[:3])
+            raise TableMismatchError(
+                f'{len(changed)} of the {len(saved)} images under '
+                f'{self.image_root} hold other bytes than those the '
+                f'pseudo-label table of {source} was made from, e.g. {names}')
+        return True
+
     def load_state_dict(self, state: dict) -> None:
         """Copy a saved state in place.
 
         A state saved for the same images under another folder (the data
-        directory moved) is restored; :meth:`moved_root` tells.
+        directory moved) is restored; :meth:`moved_root` tells. A state
+        saved before tables had fingerprints leaves this table's; the
+        caller checks the contents (:meth:`check_contents`) first.
 
         Raises:
             TableMismatchError: if the state belongs to another image list
@@ -181,8 +223,13 @@ class PseudoLabelTable:
         """
         self.check_image_list(state)
         saved = state['fields']
-        if set(saved) != set(self.fields) or any(
-                saved[k].shape != v.shape for k, v in self.fields.items()):
+        expected = {
+            name
+            for name in self.fields
+            if name in saved or name != self.fingerprint_field
+        }
+        if set(saved) != expected or any(saved[k].shape != self.fields[k].shape
+                                         for k in expected):
             raise TableMismatchError(
                 'the saved pseudo-label table has other fields or shapes '
                 f'than this run: {_describe(saved)} there, '

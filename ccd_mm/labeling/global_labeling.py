@@ -17,7 +17,7 @@ def label_global_views(
     num_workers: int = 2,
     show_progress: bool = False,
     decoder: Optional[ImageDecoder] = None
-) -> Tuple[torch.Tensor, torch.Tensor]:
+) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Teacher probabilities of every image's global view (CCD Eq. 1-2).
 
     Args:
@@ -32,12 +32,14 @@ def label_global_views(
             default ``LoadImageFromFile``.
 
     Returns:
-        (scores (N, C), decoded (N,) bool). Rows of undecodable images are 0.
-        Identical on every rank when distributed.
+        (scores (N, C), decoded (N,) bool, fingerprints (N,) int64): rows of
+        undecodable images are 0; the fingerprints of the files read
+        (:func:`~ccd_mm.labeling.file_fingerprints.file_fingerprint`), for
+        the label table. Identical on every rank when distributed.
     """
     num_classes = teacher.num_classes
-    views = GlobalViewDataset(img_paths, view_size, decoder)
-    index_parts, row_parts = [], []
+    views = GlobalViewDataset(img_paths, view_size, decoder, fingerprints=True)
+    index_parts, row_parts, fingerprint_parts = [], [], []
     for batch in iterate_shard(views, batch_size, num_workers, collate_views,
                                show_progress):
         # The last column carries the decoded flag through the gather.
@@ -47,8 +49,11 @@ def label_global_views(
             rows[batch.decoded, :-1] = teacher(batch.views).float().cpu()
         index_parts.append(batch.indices)
         row_parts.append(rows)
+        fingerprint_parts.append(batch.fingerprints[:, None])
     table = gather_rows(index_parts, row_parts, len(views), num_classes + 1)
-    return table[:, :-1].contiguous(), table[:, -1] > 0.5
+    fingerprints = gather_rows(
+        index_parts, fingerprint_parts, len(views), 1, dtype=torch.long)
+    return table[:, :-1].contiguous(), table[:, -1] > 0.5, fingerprints[:, 0]
 
 
 def initial_label_fields(

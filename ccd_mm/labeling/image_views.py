@@ -17,6 +17,7 @@ from torchvision.transforms.functional import pil_to_tensor
 
 from ccd_mm.datasets.image_decoder import ImageDecoder, UndecodableImageError
 from ccd_mm.structures import stack_by_shape
+from .file_fingerprints import file_fingerprint
 
 
 def decode_rgb_image(decoder: ImageDecoder,
@@ -48,7 +49,11 @@ class GlobalViewDataset(Dataset):
 
     An item is ``(index, view)``, ``view`` a (3, size, size) uint8 tensor,
     or None when the image cannot be decoded, so one bad file is reported
-    instead of stopping the run. Batch items with :func:`collate_views`.
+    instead of stopping the run. With ``fingerprints`` it is
+    ``(index, view, fingerprint)``: the initial labeling records what each
+    file held (:func:`~ccd_mm.labeling.file_fingerprints.file_fingerprint`)
+    in the pass that reads it anyway. Batch items with
+    :func:`collate_views`.
 
     Args:
         img_paths (Sequence[str]): image files.
@@ -56,25 +61,34 @@ class GlobalViewDataset(Dataset):
         decoder (ImageDecoder, optional): the training pipeline's decoder
             (``CLIPPseudoLabelDataset.image_decoder``). Defaults to None:
             mmcv's default ``LoadImageFromFile``.
+        fingerprints (bool): also give each file's fingerprint. Defaults to
+            False.
     """
 
     def __init__(self,
                  img_paths: Sequence[str],
                  size: int,
-                 decoder: Optional[ImageDecoder] = None):
+                 decoder: Optional[ImageDecoder] = None,
+                 fingerprints: bool = False):
         self.img_paths = list(img_paths)
         self.size = size
         self.decoder = decoder or ImageDecoder()
+        self.fingerprints = fingerprints
 
     def __len__(self) -> int:
         return len(self.img_paths)
 
-    def __getitem__(self, index: int) -> Tuple[int, Optional[torch.Tensor]]:
-        image = decode_rgb_image(self.decoder, self.img_paths[index])
+    def __getitem__(self, index: int) -> tuple:
+        path = self.img_paths[index]
+        # Read before decoding: the decoder then reads the bytes from the
+        # page cache.
+        fingerprint = ((file_fingerprint(self.decoder, path), )
+                       if self.fingerprints else ())
+        image = decode_rgb_image(self.decoder, path)
         if image is None:
-            return index, None
+            return (index, None) + fingerprint
         view = image.resize((self.size, self.size), Image.BICUBIC)
-        return index, pil_to_tensor(view)
+        return (index, pil_to_tensor(view)) + fingerprint
 
 
 class CropViewDataset(Dataset):
@@ -147,10 +161,13 @@ class ViewBatch(NamedTuple):
         decoded (Tensor): (B,) bool, False where the image was undecodable.
         views (Tensor | None): (D, 3, S, S) uint8 views of the D decoded
             images, in batch order; None when D is 0.
+        fingerprints (Tensor | None): (B,) int64 file fingerprints, None
+            unless the dataset gives them.
     """
     indices: torch.Tensor
     decoded: torch.Tensor
     views: Optional[torch.Tensor]
+    fingerprints: Optional[torch.Tensor] = None
 
 
 class CropBatch(NamedTuple):
@@ -175,8 +192,8 @@ class CropBatch(NamedTuple):
 
 def _indices_and_decoded(
         batch: Sequence[tuple]) -> Tuple[torch.Tensor, torch.Tensor]:
-    indices = torch.tensor([index for index, _ in batch], dtype=torch.long)
-    decoded = torch.tensor([item is not None for _, item in batch],
+    indices = torch.tensor([item[0] for item in batch], dtype=torch.long)
+    decoded = torch.tensor([item[1] is not None for item in batch],
                            dtype=torch.bool)
     return indices, decoded
 
@@ -186,10 +203,15 @@ def _indices_and_decoded(
 # tensor per view or crop, each of which costs as much as decoding a small
 # image.
 def collate_views(batch: Sequence[tuple]) -> ViewBatch:
-    """Collate ``[(index, view or None), ...]`` into a :class:`ViewBatch`."""
+    """Collate ``[(index, view or None[, fingerprint]), ...]`` into a
+    :class:`ViewBatch`."""
     indices, decoded = _indices_and_decoded(batch)
-    views = [view for _, view in batch if view is not None]
-    return ViewBatch(indices, decoded, torch.stack(views) if views else None)
+    views = [item[1] for item in batch if item[1] is not None]
+    fingerprints = (
+        torch.tensor([item[2] for item in batch], dtype=torch.long)
+        if len(batch[0]) == 3 else None)
+    return ViewBatch(indices, decoded,
+                     torch.stack(views) if views else None, fingerprints)
 
 
 def collate_crops(batch: Sequence[tuple]) -> CropBatch:

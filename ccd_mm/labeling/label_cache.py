@@ -20,8 +20,10 @@ half-written one; the temporary file of a writer that was killed is removed
 by the next write of the same cache. They are read with
 ``torch.load(weights_only=True)``: a cache holds tensors, strings and
 numbers only. The SHA-256 of the cached tensors is stored with them and
-checked on read, and so are their values (finite probabilities, a bias in
-(0, 1]): a cache changed after it was written is refused, naming the file.
+checked on read, and so are their values (:func:`check_label_fields`:
+finite probabilities, softmax rows for decoded images and zero rows for the
+others, a bias in (0, 1]): a cache changed after it was written is refused,
+naming the file, even when its digest was recomputed.
 """
 import hashlib
 import inspect
@@ -30,12 +32,13 @@ import os.path as osp
 import pickle
 import socket
 import tempfile
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, Iterator, List, Sequence, Tuple
 
 import torch
 from torch import Tensor
 
 from ccd_mm.datasets.pseudo_label_table import image_list_digest
+from ccd_mm.datasets.transforms import INITIAL_LABELS_FIELD
 from ccd_mm.teachers.clip_checkpoint import resolve_clip_checkpoint
 from ccd_mm.teachers.clip_teacher import CLIPTeacher
 
@@ -46,6 +49,11 @@ PROVENANCE_FIELDS = ('teacher', 'weights_sha256', 'class_prompts', 'templates',
                      'view_size', 'normalization', 'image_list')
 # The label-table fields a cache carries, all set by the initial labeling.
 CACHED_TABLE_FIELDS = ('global_scores', 'valid', 'bias', 'confident')
+# Further table fields that hold per-class probabilities: CCD's CAM crop
+# scores, CDUL's aggregated initial labels.
+ROW_PROBABILITY_FIELDS = ('local_scores', INITIAL_LABELS_FIELD)
+# A float32 softmax over C classes sums to 1 within about C * 1e-7.
+SOFTMAX_SUM_TOLERANCE = 1e-3
 
 
 class NotALabelCacheError(ValueError):
@@ -116,11 +124,19 @@ def fields_sha256(fields: Dict[str, Tensor]) -> str:
 
 
 def check_label_fields(fields: Dict[str, Tensor], source: str) -> None:
-    """Refuse label-table fields that no labeling pass can produce.
+    """Refuse label-table fields that no labeling pass can produce: those of
+    a label cache and those of a table restored from a checkpoint.
+
+    Checks the ``CACHED_TABLE_FIELDS`` (present, consistent shapes, finite,
+    ``global_scores`` in [0, 1], ``bias`` in (0, 1]), the rows as the
+    teacher writes them (each decoded image's ``global_scores`` row is a
+    softmax, summing to 1; an undecodable image's row is 0 and it is not
+    confident) and, when present, the table's further float fields
+    (finite; ``ROW_PROBABILITY_FIELDS`` in [0, 1]).
 
     Raises:
-        ValueError: naming ``source`` and the field: a missing field,
-            inconsistent shapes, non-finite or out-of-range values.
+        ValueError: naming ``source``, the field and how many values are
+            wrong.
     """
     missing = [name for name in CACHED_TABLE_FIELDS if name not in fields]
     if missing:
@@ -134,17 +150,36 @@ def check_label_fields(fields: Dict[str, Tensor], source: str) -> None:
             f'{source} has label fields of inconsistent shapes: ' +
             ', '.join(f'{name} {tuple(fields[name].shape)}'
                       for name in CACHED_TABLE_FIELDS))
-    problems = [
-        ('global_scores', 'not finite', ~torch.isfinite(scores)),
-        ('global_scores', 'outside [0, 1]', (scores < 0) | (scores > 1)),
-        ('bias', 'not finite', ~torch.isfinite(bias)),
-        ('bias', 'outside (0, 1]', (bias <= 0) | (bias > 1)),
-    ]
-    for name, problem, wrong in problems:
+    for name, unit, problem, wrong in _impossible_values(fields):
         if wrong.any():
             raise ValueError(
                 f'{source}: {int(wrong.sum())} of the {wrong.numel()} {name} '
-                f'values are {problem}, which the teacher never gives')
+                f'{unit} {problem}, which the teacher never gives; label '
+                'the split again (a new run, or tools/make_pseudo_labels.py '
+                'for a cache)')
+
+
+def _impossible_values(
+        fields: Dict[str, Tensor]) -> Iterator[Tuple[str, str, str, Tensor]]:
+    """(field, unit, problem, mask of the wrong units) of every check, the
+    plainest problems first."""
+    scores, valid = fields['global_scores'], fields['valid']
+    for name, value in fields.items():
+        if value.is_floating_point():
+            yield name, 'values', 'are not finite', ~torch.isfinite(value)
+    for name in ('global_scores', ) + ROW_PROBABILITY_FIELDS:
+        if name in fields:
+            yield (name, 'values', 'are outside [0, 1]',
+                   (fields[name] < 0) | (fields[name] > 1))
+    bias = fields['bias']
+    yield 'bias', 'values', 'are outside (0, 1]', (bias <= 0) | (bias > 1)
+    yield ('global_scores', 'rows',
+           'of decoded images do not sum to 1 (the teacher\'s softmax)',
+           valid & ((scores.sum(dim=1) - 1).abs() > SOFTMAX_SUM_TOLERANCE))
+    yield ('global_scores', 'rows', 'of undecodable images are not 0',
+           ~valid & (scores != 0).any(dim=1))
+    yield ('confident', 'flags', 'of undecodable images are set',
+           fields['confident'] & ~valid)
 
 
 def _fsync_directory(directory: str) -> None:

@@ -58,15 +58,19 @@ def iterate_shard(views: Dataset,
         progress.file.write('\n')
 
 
-def gather_rows(indices: List[torch.Tensor], rows: List[torch.Tensor],
-                num_images: int, num_columns: int) -> torch.Tensor:
-    """Assemble the (N, num_columns) table from every rank's
-    ``(indices, rows)`` pieces; identical on all ranks."""
+def gather_rows(indices: List[torch.Tensor],
+                rows: List[torch.Tensor],
+                num_images: int,
+                num_columns: int,
+                dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """Assemble the (N, num_columns) table of ``dtype`` from every rank's
+    ``(indices, rows)`` pieces; identical on all ranks. Integer rows (file
+    fingerprints) need ``torch.long``: float32 holds 24 bits exactly."""
     if not indices:  # no image in this rank's share
         indices = [torch.zeros(0, dtype=torch.long)]
-        rows = [torch.zeros(0, num_columns)]
+        rows = [torch.zeros(0, num_columns, dtype=dtype)]
     local = (torch.cat(indices), torch.cat(rows))
-    table = torch.zeros(num_images, num_columns)
+    table = torch.zeros(num_images, num_columns, dtype=dtype)
     for part_indices, part_rows in all_gather_object(local):
-        table[part_indices] = part_rows.float()
+        table[part_indices] = part_rows.to(dtype)
     return table

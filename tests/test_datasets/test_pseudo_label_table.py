@@ -85,6 +85,34 @@ def test_state_without_image_list_restores_on_the_same_paths():
         PseudoLabelTable(moved, 3).load_state_dict(state)
 
 
+def test_files_of_other_contents_are_refused_naming_them():
+    """The same relative names (another seed of a split): only the
+    fingerprints of the files tell."""
+    table = filled_table()
+    table.write('fingerprints', torch.arange(5) * 2**40)
+    state = table.state_dict()
+    now = table.fingerprints.clone()
+    now[[1, 3]] += 1
+    moved = PseudoLabelTable([p.replace('/data', '/new') for p in PATHS], 3)
+    with pytest.raises(
+            TableMismatchError,
+            match=r'2 of the 5 images under /new/shapes/images/train hold '
+            r'other bytes than those the pseudo-label table of checkpoint '
+            r'x.pth was made from, e.g. 001.png, 003.png'):
+        moved.check_contents(state, now, 'checkpoint x.pth')
+    assert moved.check_contents(state, table.fingerprints, 'checkpoint x.pth')
+
+
+def test_state_saved_before_fingerprints_restores_unchecked():
+    table = filled_table()
+    state = table.state_dict()
+    del state['fields']['fingerprints']
+    restored = PseudoLabelTable(PATHS, 3)
+    assert not restored.check_contents(state, table.fingerprints, 'old.pth')
+    restored.load_state_dict(state)
+    assert torch.equal(restored.global_scores, table.global_scores)
+
+
 def test_extra_field_cannot_shadow_a_common_field():
     with pytest.raises(ValueError, match='bias'):
         PseudoLabelTable(PATHS, 3, ['bias'])

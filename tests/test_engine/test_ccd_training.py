@@ -159,6 +159,102 @@ def test_resume_on_another_image_list_stops(tmp_path, tiny_clip_resnet,
     assert not os.path.exists(tmp_path / 'work' / 'epoch_4.pth')
 
 
+def resume_config(tmp_path, data_root, tiny_clip_resnet, checkpoint):
+    cfg = ccd_shapes_config(
+        str(data_root), tiny_clip_resnet, str(tmp_path / 'work'))
+    cfg.resume = True
+    cfg.load_from = str(checkpoint)
+    cfg.log_level = 'INFO'
+    return cfg
+
+
+def test_resume_onto_other_files_of_the_same_names_stops(
+        tmp_path, tiny_clip_resnet, finished_run):
+    """Another seed of the same split: every relative path matches, no
+    image does. The run stops before its first iteration, naming files."""
+    data_root = tmp_path / 'data'
+    generate_shapesml(
+        str(data_root), seed=1, num_train=16, num_test=12, image_size=SIZE)
+    runner = Runner.from_cfg(
+        resume_config(tmp_path, data_root, tiny_clip_resnet,
+                      os.path.join(finished_run.work_dir, 'epoch_3.pth')))
+    with pytest.raises(RuntimeError) as error:
+        runner.train()
+    message = str(error.value)
+    assert 'Cannot resume at iteration 12' in message
+    assert '16 of the 16 images under' in message
+    assert 'e.g. 000000.png, 000001.png, 000002.png' in message
+    assert 'epoch_3.pth' in message
+    assert 'load_from' in message
+    assert runner.iter == 12  # restored, not one iteration further
+    assert not os.path.exists(tmp_path / 'work' / 'epoch_4.pth')
+
+
+def saved_with_table(tmp_path, finished_run, **fields):
+    """epoch_3.pth of ``finished_run`` with table fields replaced."""
+    checkpoint = load(os.path.join(finished_run.work_dir, 'epoch_3.pth'))
+    checkpoint[PseudoLabelTable.checkpoint_key]['fields'].update(fields)
+    path = tmp_path / 'edited.pth'
+    torch.save(checkpoint, path)
+    return path
+
+
+def nan_rows(values, rows=(3, 5)):
+    values = values.clone()
+    values[list(rows)] = float('nan')
+    return values
+
+
+@pytest.mark.parametrize('field, edit, problem', [
+    ('bias', torch.zeros_like, r'12 of the 12 bias values are outside'),
+    ('global_scores', nan_rows, r'24 of the 192 global_scores values are '
+     'not finite'),
+    ('local_scores', nan_rows, r'24 of the 192 local_scores values are '
+     'not finite'),
+])
+def test_resumed_table_of_impossible_values_is_refused(tmp_path,
+                                                       tiny_clip_resnet,
+                                                       finished_run, field,
+                                                       edit, problem):
+    """A bias of 0 would saturate every label, NaN rows would stop the run
+    at its first iteration blaming the learning rate: both stop before
+    training, naming the checkpoint and the field."""
+    saved = finished_run.train_dataloader.dataset.label_table.fields[field]
+    checkpoint = saved_with_table(tmp_path, finished_run,
+                                  **{field: edit(saved)})
+    data_root = finished_run.train_dataloader.dataset.dataset.data_root
+    runner = Runner.from_cfg(
+        resume_config(tmp_path, data_root, tiny_clip_resnet, checkpoint))
+    with pytest.raises(ValueError, match=problem) as error:
+        runner.train()
+    assert f'the pseudo-label table of checkpoint {checkpoint}' in str(
+        error.value)
+    assert runner.iter == 12
+    assert not os.path.exists(tmp_path / 'work' / 'epoch_4.pth')
+
+
+def test_resume_of_a_table_without_fingerprints_warns(tmp_path,
+                                                      tiny_clip_resnet,
+                                                      finished_run):
+    """A checkpoint saved before tables recorded file fingerprints still
+    resumes, with a warning, and its later checkpoints carry them."""
+    checkpoint = load(os.path.join(finished_run.work_dir, 'epoch_3.pth'))
+    del checkpoint[PseudoLabelTable.checkpoint_key]['fields']['fingerprints']
+    torch.save(checkpoint, tmp_path / 'old.pth')
+    data_root = finished_run.train_dataloader.dataset.dataset.data_root
+    resumed = train(
+        resume_config(tmp_path, data_root, tiny_clip_resnet,
+                      tmp_path / 'old.pth'))
+    log = (Path(resumed.log_dir) / f'{resumed.timestamp}.log').read_text()
+    assert 'was saved before tables recorded the fingerprints' in log
+    reference = finished_run.train_dataloader.dataset.label_table
+    final = load(tmp_path / 'work' / 'epoch_4.pth')
+    assert torch.equal(
+        final[PseudoLabelTable.checkpoint_key]['fields']['fingerprints'],
+        reference.fingerprints)
+    assert_same_weights(resumed, finished_run)
+
+
 def test_train_ground_truth_does_not_reach_training(tmp_path, tiny_clip_resnet,
                                                     finished_run):
     """Shuffling the train split's labels changes nothing: teacher labels,

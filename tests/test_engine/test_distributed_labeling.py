@@ -171,7 +171,8 @@ def test_checkpoint_holds_the_table_once(runs):
 
 def test_coco_size_table_holds_scores_not_images():
     """82,081 x 80 (COCO-2014 train): two (N, C) float32 score fields, two
-    (N,) flags, the (C,) bias and two scalars; no image-sized tensor."""
+    (N,) flags, the (N,) int64 file fingerprints, the (C,) bias and two
+    scalars; no image-sized tensor."""
     image_ids = [
         f'train2014/COCO_train2014_{index:012d}.jpg'
         for index in range(COCO_TRAIN_IMAGES)
@@ -180,7 +181,7 @@ def test_coco_size_table_holds_scores_not_images():
     fields = table.fields
     n, c = COCO_TRAIN_IMAGES, COCO_CLASSES
     assert sum(t.nbytes for t in fields.values()) == (2 * n * c * 4 + 2 * n +
-                                                      c * 4 + 1 + 8)
+                                                      8 * n + c * 4 + 1 + 8)
     assert max(t.numel() for t in fields.values()) == n * c
     assert all(t.is_shared() for t in fields.values())
     # a labeling pass assembles the same O(C * N) rows from its batches

@@ -83,7 +83,7 @@ def test_teacher_labels_the_pixels_opencv_decodes(run, tiny_clip_resnet):
     dataset = runner.train_dataloader.dataset
     teacher = MODELS.build(
         dataset.teacher_config(cfg.default_hooks.initial_labels.teacher))
-    scores, decoded = label_global_views(teacher, expected, SIZE)
+    scores, decoded, _ = label_global_views(teacher, expected, SIZE)
     assert decoded.all()
     # 16-bit gray as 3000 >> 8 (PIL would show white); the JPEG rotated.
     torch.testing.assert_close(dataset.label_table.global_scores[1:3], scores)

@@ -44,10 +44,13 @@ CHANGED = dict(
 
 def cache_fields(seed=0):
     generator = torch.Generator().manual_seed(seed)
+    valid = torch.tensor([True, True, False, True, True])
+    # As the teacher writes them: softmax rows, 0 for undecodable images.
     scores = torch.rand(5, 3, generator=generator).softmax(dim=1)
+    scores[~valid] = 0
     return dict(
         global_scores=scores,
-        valid=torch.tensor([True, True, False, True, True]),
+        valid=valid,
         bias=torch.tensor([0.5, 1.0, 0.75]),
         confident=torch.tensor([True, False, False, True, False]))
 
@@ -216,7 +219,8 @@ def test_cache_changed_after_writing_is_refused(tmp_path):
     fields = cache_fields()
     write_label_cache(path, fields, 0.5, PROVENANCE)
     edited = fields['global_scores'].clone()
-    edited[0, 0] = 0.99  # a plausible value: only the digest tells
+    # Plausible values (a softmax row, reordered): only the digest tells.
+    edited[0] = edited[0].flip(0)
     rewrite_fields(path, global_scores=edited)
     with pytest.raises(
             ValueError, match=f'label cache {path} was changed after'):
@@ -248,6 +252,38 @@ def test_impossible_values_are_refused_naming_the_file(tmp_path, field, value,
         write_label_cache(
             str(tmp_path / 'new.pth'),
             dict(cache_fields(), **{field: changed}), 0.5, PROVENANCE)
+
+
+def undecodable_image_scored(fields):
+    scores = fields['global_scores'].clone()
+    scores[2] = scores[0]
+    return dict(fields, global_scores=scores)
+
+
+@pytest.mark.parametrize(
+    'edit, problem', [
+        (lambda fields: dict(
+            fields, global_scores=torch.zeros_like(fields['global_scores'])),
+         '4 of the 5 global_scores rows of decoded images do not sum to 1'),
+        (undecodable_image_scored,
+         '1 of the 5 global_scores rows of undecodable images are not 0'),
+        (lambda fields: dict(
+            fields, confident=torch.ones(5, dtype=torch.bool)),
+         '1 of the 5 confident flags of undecodable images are set'),
+    ],
+    ids=['all_zero', 'undecodable_scored', 'undecodable_confident'])
+def test_rows_the_teacher_never_writes_are_refused_despite_the_digest(
+        tmp_path, edit, problem):
+    """An all-zero cache written with its digest recomputed passes every
+    value range; its rows are not the teacher's softmax."""
+    path = str(tmp_path / 'labels.pth')
+    write_label_cache(path, cache_fields(), 0.5, PROVENANCE)
+    payload = torch.load(path, weights_only=True)
+    payload['fields'] = edit(payload['fields'])
+    payload['fields_sha256'] = label_cache.fields_sha256(payload['fields'])
+    torch.save(payload, path)
+    with pytest.raises(ValueError, match=f'{path}: {problem}'):
+        read_label_cache(path)
 
 
 def test_stale_temp_files_of_killed_writers_are_removed(tmp_path):

@@ -81,8 +81,8 @@ def run_rank(args) -> None:
     for _ in range(args.repeats):
         torch_dist.barrier()
         begin, begin_cpu = time.perf_counter(), time.process_time()
-        scores, _ = label_global_views(teacher, img_paths, args.view_size,
-                                       args.batch_size, args.num_workers)
+        scores, _, _ = label_global_views(teacher, img_paths, args.view_size,
+                                          args.batch_size, args.num_workers)
         # CPU seconds this rank got per wall second of its own pass: below
         # 1 when other jobs on the machine took its core.
         share = (time.process_time() - begin_cpu) / (

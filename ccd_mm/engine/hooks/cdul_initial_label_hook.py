@@ -108,7 +108,7 @@ class CDULInitialLabelHook(CLIPInitialLabelHook):
             f'CDUL initial labeling of {table.num_images} images '
             f'({self.view_size}px global view, {self.grid}x{self.grid} '
             f'snippets at {self.snippet_size}px)')
-        global_scores, decoded = label_global_views(
+        global_scores, decoded, fingerprints = label_global_views(
             teacher,
             img_paths,
             self.view_size,
@@ -131,6 +131,7 @@ class CDULInitialLabelHook(CLIPInitialLabelHook):
                                     self.lam)
         table.write('global_scores', global_scores)
         table.write('valid', decoded)
+        table.write(table.fingerprint_field, fingerprints)
         table.write(INITIAL_LABELS_FIELD, initial)
         table.write(LATENT_LOGITS_FIELD, labels_to_latent(initial))
         table.labeled.fill_(True)

@@ -4,14 +4,16 @@ from typing import Dict, Optional, Sequence, Tuple
 import torch
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
-from mmengine.runner import Runner
+from mmengine.runner import Runner, find_latest_checkpoint
 from mmpretrain.registry import HOOKS, MODELS
 from mmpretrain.utils import get_ori_model
 
 from ccd_mm.datasets import PseudoLabelTable, TableMismatchError
 from ccd_mm.labeling import (check_pass_arguments, initial_label_fields,
                              label_global_views)
-from ccd_mm.labeling.label_cache import label_provenance, read_cached_scores
+from ccd_mm.labeling.file_fingerprints import file_fingerprints
+from ccd_mm.labeling.label_cache import (check_label_fields, label_provenance,
+                                         read_cached_scores)
 from ..pseudo_label_dataset_lookup import find_pseudo_label_dataset
 from ..run_setup_checks import check_classifier_classes, warn_of_earlier_run
 from ..teacher_config import resolve_teacher_config
@@ -62,11 +64,21 @@ class CLIPInitialLabelHook(Hook):
     The table is saved in every checkpoint and restored on resume (or
     ``load_from`` of a checkpoint of the same image list), so the teacher
     does not run again. A table saved for the same images under another
-    folder (the data directory moved) is restored, and the log says so. A
-    resumed run whose checkpoint holds no table, or one of another image
-    list, stops with an error: its schedule's label updates before the
-    resumed epoch cannot be redone. ``load_from`` (no resume) of such a
-    checkpoint keeps its weights only, and the teacher labels this split.
+    folder (the data directory moved) is restored, and the log says so.
+    Before it is restored, every image file is read once more and its
+    fingerprint compared with the one the table was labeled from: the same
+    relative names with other bytes (another split or seed) are another
+    image list. A resumed run whose checkpoint holds no table, or one of
+    another image list, stops with an error before the first iteration:
+    its schedule's label updates before the resumed epoch cannot be redone.
+    ``load_from`` (no resume) of such a checkpoint keeps its weights only,
+    and the teacher labels this split. A table whose values no labeling
+    pass gives (``check_label_fields``: NaN rows, a bias of 0) is refused
+    in both cases, naming the checkpoint and the field. A table saved
+    before tables had fingerprints is restored with a warning that its
+    images could not be checked: refusing it would leave such a run no way
+    to resume, and its image list is still checked; the table takes the
+    current fingerprints, so its later checkpoints are checked.
 
     With ``label_cache`` set, the teacher's scores are read from that file
     (written by ``tools/make_pseudo_labels.py``) instead: the cache's
@@ -109,6 +121,7 @@ class CLIPInitialLabelHook(Hook):
         self.num_workers = num_workers
         self.label_cache = label_cache
         self._saved_table: Optional[dict] = None
+        self._saved_table_source: Optional[str] = None
 
     def before_run(self, runner: Runner) -> None:
         self.teacher = resolve_teacher_config(self.teacher, runner.cfg)
@@ -117,15 +130,19 @@ class CLIPInitialLabelHook(Hook):
         # The training loader may not be built yet here: keep the state and
         # restore it in before_train.
         self._saved_table = PseudoLabelTable.saved_state(checkpoint)
+        # mmengine passes the checkpoint, not its path: that of load_from,
+        # else the latest one, which auto-resume loads.
+        path = runner.cfg.get('load_from') or find_latest_checkpoint(
+            runner.work_dir)
+        self._saved_table_source = f'checkpoint {path}'
 
     def before_train(self, runner: Runner) -> None:
         dataset = find_pseudo_label_dataset(runner)
         check_classifier_classes(get_ori_model(runner.model), dataset)
         if runner.iter == 0:  # not resumed
             warn_of_earlier_run(runner)
-        table = dataset.label_table
         saved, self._saved_table = self._saved_table, None
-        if saved is not None and self._restore(runner, table, saved):
+        if saved is not None and self._restore(runner, dataset, saved):
             return
         if runner.iter > 0:
             raise RuntimeError(
@@ -134,15 +151,28 @@ class CLIPInitialLabelHook(Hook):
                 'the label updates of the epochs before it. Resume from a '
                 'checkpoint of this method, or start a new run with '
                 '`load_from` (no resume) to keep its weights only.')
-        if not bool(table.labeled):
+        if not bool(dataset.label_table.labeled):
             self.label(runner)
 
-    @staticmethod
-    def _restore(runner: Runner, table: PseudoLabelTable, saved: dict) -> bool:
+    def _restore(self, runner: Runner, dataset, saved: dict) -> bool:
         """Restore a saved table; False if it is not this run's and the
-        run starts from scratch."""
+        run starts from scratch.
+
+        Raises:
+            ValueError: the table holds values no labeling pass gives.
+            RuntimeError: a resumed run's table is not this run's.
+        """
+        table = dataset.label_table
+        source = self._saved_table_source
+        check_label_fields(saved['fields'],
+                           f'the pseudo-label table of {source}')
         old_root = table.moved_root(saved)
         try:
+            table.check_image_list(saved)
+            fingerprints = file_fingerprints(dataset.image_paths(),
+                                             dataset.image_decoder,
+                                             self.batch_size, self.num_workers)
+            checked = table.check_contents(saved, fingerprints, source)
             table.load_state_dict(saved)
         except TableMismatchError as error:
             if runner.iter == 0:
@@ -153,9 +183,17 @@ class CLIPInitialLabelHook(Hook):
                 f'Cannot resume at iteration {runner.iter}: {error}. The '
                 'run would go on with labels its schedule did not produce. '
                 'Point the dataset at the images the checkpoint was trained '
-                'on (the same paths relative to the data folder), or start '
-                'a new run with `load_from` (no resume) to keep its weights '
-                'only.') from error
+                'on (the same paths relative to the data folder, the same '
+                'files), or start a new run with `load_from` (no resume) to '
+                'keep its weights only.') from error
+        table.write(PseudoLabelTable.fingerprint_field, fingerprints)
+        if not checked:
+            runner.logger.warning(
+                f'The pseudo-label table of {source} was saved before tables '
+                'recorded the fingerprints of their image files: restored '
+                'without checking that the files under '
+                f'{table.image_root} hold the images it was labeled from. '
+                'Checkpoints saved from now on record them.')
         moved = (f'; its images were under {old_root}, now under '
                  f'{table.image_root} (the same relative paths)'
                  if old_root is not None else '')
@@ -184,16 +222,20 @@ class CLIPInitialLabelHook(Hook):
             self, dataset) -> Tuple[Dict[str, torch.Tensor], torch.Tensor]:
         """Table fields of a ``CLIPPseudoLabelDataset``'s initial labels,
         from the label cache if one is set, else from the teacher; see
-        :func:`~ccd_mm.labeling.initial_label_fields`."""
+        :func:`~ccd_mm.labeling.initial_label_fields`, and the files'
+        fingerprints."""
         teacher_cfg = dataset.teacher_config(self.teacher)
         img_paths = dataset.image_paths()
         if self.label_cache is not None:
             scores, decoded = read_cached_scores(
                 self.label_cache,
                 label_provenance(teacher_cfg, self.view_size, img_paths))
+            # No decode pass ran to fingerprint the files: read them.
+            fingerprints = file_fingerprints(img_paths, dataset.image_decoder,
+                                             self.batch_size, self.num_workers)
         else:
             teacher = MODELS.build(teacher_cfg)
-            scores, decoded = label_global_views(
+            scores, decoded, fingerprints = label_global_views(
                 teacher,
                 img_paths,
                 self.view_size,
@@ -202,7 +244,10 @@ class CLIPInitialLabelHook(Hook):
                 show_progress=True,
                 decoder=dataset.image_decoder)
             del teacher
-        return initial_label_fields(scores, decoded, self.entropy_threshold)
+        fields, has_estimate = initial_label_fields(scores, decoded,
+                                                    self.entropy_threshold)
+        fields[PseudoLabelTable.fingerprint_field] = fingerprints
+        return fields, has_estimate
 
     def _log_labeling(self, runner: Runner, table, has_estimate,
                       classes) -> None:
