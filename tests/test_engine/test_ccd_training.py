@@ -175,7 +175,7 @@ def test_resume_onto_other_files_of_the_same_names_stops(
     data_root = tmp_path / 'data'
     generate_shapesml(
         str(data_root), seed=1, num_train=16, num_test=12, image_size=SIZE)
-    runner = Runner.from_cfg(
+    runner = runner_from_cfg(
         resume_config(tmp_path, data_root, tiny_clip_resnet,
                       os.path.join(finished_run.work_dir, 'epoch_3.pth')))
     with pytest.raises(RuntimeError) as error:
@@ -223,7 +223,7 @@ def test_resumed_table_of_impossible_values_is_refused(tmp_path,
     checkpoint = saved_with_table(tmp_path, finished_run,
                                   **{field: edit(saved)})
     data_root = finished_run.train_dataloader.dataset.dataset.data_root
-    runner = Runner.from_cfg(
+    runner = runner_from_cfg(
         resume_config(tmp_path, data_root, tiny_clip_resnet, checkpoint))
     with pytest.raises(ValueError, match=problem) as error:
         runner.train()
