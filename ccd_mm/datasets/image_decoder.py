@@ -31,11 +31,15 @@ class UndecodableImageError(OSError):
 
     Args:
         path (str): the file.
-        reason (str): why, in a few words; the message is
+        reason (str): why, in a few words, on one line (runs of white
+            space become one space); the message is
             ``cannot decode {path}: {reason}``.
     """
 
     def __init__(self, path: str, reason: str):
+        # One line: OpenCV's messages end in a newline, and the list of
+        # skipped images holds one image a line.
+        reason = ' '.join(reason.split())
         super().__init__(f'cannot decode {path}: {reason}')
         self.path = path
         self.reason = reason
@@ -145,6 +149,16 @@ class ImageDecoder:
                 f'{image.shape[2]} channels; the teacher needs 8-bit colour '
                 "(LoadImageFromFile's color_type='color')")
         return image.astype(np.uint8, copy=False)
+
+    def failure(self, path: str) -> Optional[str]:
+        """Why ``path`` cannot be decoded (the ``reason`` of the
+        :class:`UndecodableImageError` that :meth:`bgr` raises), or None
+        when it decodes."""
+        try:
+            self.bgr(path)
+        except UndecodableImageError as error:
+            return error.reason
+        return None
 
     def rgb(self, path: str) -> np.ndarray:
         """The same pixels as :meth:`bgr` in RGB order, as the teacher

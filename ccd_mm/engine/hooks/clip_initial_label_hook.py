@@ -9,7 +9,7 @@ from mmpretrain.registry import HOOKS, MODELS
 from mmpretrain.utils import get_ori_model
 
 from ccd_mm.datasets import PseudoLabelTable, TableMismatchError
-from ccd_mm.datasets.image_decoder import ImageDecoder, UndecodableImageError
+from ccd_mm.datasets.image_decoder import ImageDecoder
 from ccd_mm.labeling import (check_pass_arguments, initial_label_fields,
                              label_global_views)
 from ccd_mm.labeling.label_cache import label_provenance, read_cached_scores
@@ -22,28 +22,22 @@ from ..teacher_config import resolve_teacher_config
 UNDECODABLE_IMAGES_FILE = 'undecodable_images.txt'
 
 
-def decode_failure(decoder: ImageDecoder, path: str) -> str:
-    """Why ``decoder`` cannot decode ``path``, asked again after the pass,
-    whose workers return only a flag (and the label cache holds only the
-    flag)."""
-    try:
-        decoder.bgr(path)
-    except UndecodableImageError as error:
-        return error.reason
-    return 'failed in the labeling pass but decodes now (changed since?)'
-
-
 def report_undecodable_images(runner: Runner, img_paths: Sequence[str],
                               decoded: torch.Tensor,
                               decoder: ImageDecoder) -> None:
     """Name the training images that could not be decoded, and are
     therefore never served: a few in the log, all of them with the reason
-    in ``UNDECODABLE_IMAGES_FILE`` in the work dir. Only those images are
-    decoded again, for their reasons."""
+    in ``UNDECODABLE_IMAGES_FILE`` in the work dir."""
     skipped = [img_paths[i] for i in torch.nonzero(~decoded).flatten()]
     if not skipped:
         return
-    reasons = [decode_failure(decoder, path) for path in skipped]
+    # The pass's workers return only a flag, and a label cache holds only
+    # the flag: the decoder is asked again, for these images only.
+    reasons = [
+        decoder.failure(path)
+        or 'failed in the labeling pass but decodes now (changed since?)'
+        for path in skipped
+    ]
     listing = osp.join(runner.work_dir, UNDECODABLE_IMAGES_FILE)
     if is_main_process():
         with open(listing, 'w') as file:
