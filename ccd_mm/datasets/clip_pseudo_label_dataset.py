@@ -6,7 +6,7 @@ import torch
 from mmengine.dataset import BaseDataset, force_full_init
 from mmpretrain.registry import DATASETS, TRANSFORMS
 
-from .image_decoder import ImageDecoder
+from .image_decoder import DEFAULT_MAX_PIXELS, ImageDecoder
 from .prompt_templates import checked_prompt_templates
 from .pseudo_label_table import PseudoLabelTable
 
@@ -108,6 +108,12 @@ class CLIPPseudoLabelDataset:
         extra_table_fields (Sequence[str]): (N, C) fields of the table
             beyond those of the target transform, for hooks of one's own.
             Defaults to ().
+        max_image_pixels (int): The labeling passes (teacher, CAM update,
+            label-free scoring) skip an image whose header declares more
+            pixels (width x height), without decoding it, and name it in
+            ``undecodable_images.txt``; raise it for datasets of larger
+            images. Defaults to ``DEFAULT_MAX_PIXELS`` (89,478,485, PIL's
+            default limit).
         lazy_init (bool): Defer :meth:`full_init`. Defaults to False.
 
     Notes:
@@ -127,6 +133,7 @@ class CLIPPseudoLabelDataset:
                  prompt_templates: Sequence[str] = ('a photo of the {}.', ),
                  target_transform: Optional[dict] = None,
                  extra_table_fields: Sequence[str] = (),
+                 max_image_pixels: int = DEFAULT_MAX_PIXELS,
                  lazy_init: bool = False):
         name_file = None
         if isinstance(dataset, dict):
@@ -148,6 +155,7 @@ class CLIPPseudoLabelDataset:
         declared = tuple(getattr(self.target_transform, 'table_fields', ()))
         self.extra_table_fields = declared + tuple(
             name for name in extra_table_fields if name not in declared)
+        self.max_image_pixels = max_image_pixels
         self._metainfo = self.dataset.metainfo
         self.label_table: Optional[PseudoLabelTable] = None
         self._fully_initialized = False
@@ -165,8 +173,10 @@ class CLIPPseudoLabelDataset:
     @property
     def image_decoder(self) -> ImageDecoder:
         """The training pipeline's decoder, for the labeling passes: the
-        teacher sees the pixels the classifier trains on."""
-        return ImageDecoder.from_pipeline(self.dataset.pipeline)
+        teacher sees the pixels the classifier trains on; images over
+        ``max_image_pixels`` are refused undecoded."""
+        return ImageDecoder.from_pipeline(self.dataset.pipeline,
+                                          self.max_image_pixels)
 
     def full_init(self) -> None:
         if self._fully_initialized:

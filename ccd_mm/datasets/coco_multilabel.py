@@ -1,11 +1,11 @@
 from typing import List, Optional, Union
 
-import mmengine
 from mmengine.fileio import join_path
 from mmengine.logging import MMLogger
 from mmpretrain.datasets import MultiLabelDataset
 from mmpretrain.registry import DATASETS
 
+from .annotation_json import check_record_keys, load_annotation_json
 from .image_files import drop_missing_images
 
 # The 80 object categories of COCO, in the order of their category ids in
@@ -74,7 +74,11 @@ class COCOMultiLabel(MultiLabelDataset):
     Notes:
         Category ids are mapped to class indices by name, so with the default
         classes the indices follow the COCO category-id order. A class name
-        missing from the json raises ``ValueError`` at construction.
+        missing from the json raises ``ValueError`` at construction, as do
+        a record without a key the loader reads (``id``, ``file_name``,
+        ``image_id``, ``category_id``, ``name``) and an annotation whose
+        ``category_id`` is no category of the file, naming the file, the
+        record and the value.
 
         Image files are checked when the data list is loaded: missing ones
         are dropped, counted and logged (with a few example paths) instead of
@@ -123,22 +127,17 @@ class COCOMultiLabel(MultiLabelDataset):
         return {name_to_id[name]: i for i, name in enumerate(self.CLASSES)}
 
     def _read_annotations(self) -> dict:
-        """The json, with the lists this loader reads; any problem is an
-        error naming the file."""
-        try:
-            coco = mmengine.load(self.ann_file)
-        except ValueError as error:  # json.JSONDecodeError
-            raise ValueError(f'{self.ann_file} is not valid JSON, truncated '
-                             f'perhaps: {error}') from error
-        absent = [
-            key for key in ('images', 'annotations', 'categories')
-            if not isinstance(coco, dict) or key not in coco
-        ]
-        if absent:
-            raise ValueError(f'{self.ann_file} has no {absent}: not a COCO '
-                             'instances file (instances_*2014.json)')
+        """The json, with the lists and record keys this loader reads; any
+        problem is an error naming the file (and the record)."""
+        coco = load_annotation_json(
+            self.ann_file, ('images', 'annotations', 'categories'),
+            'a COCO instances file (instances_*2014.json)')
         if not coco['images']:
             raise ValueError(f'{self.ann_file} lists no images')
+        for name, keys in (('images', ('id', 'file_name')),
+                           ('annotations', ('image_id', 'category_id')),
+                           ('categories', ('id', 'name'))):
+            check_record_keys(self.ann_file, name, coco[name], keys)
         known = {image['id'] for image in coco['images']}
         unknown = sorted({ann['image_id']
                           for ann in coco['annotations']} - known)
@@ -146,7 +145,20 @@ class COCOMultiLabel(MultiLabelDataset):
             raise ValueError(
                 f'{self.ann_file} annotates {len(unknown)} image ids that '
                 f'it does not list in "images", e.g. {unknown[:3]}')
+        self._check_category_ids(coco)
         return coco
+
+    def _check_category_ids(self, coco: dict) -> None:
+        """Refuse an annotation whose category is none of the file's (a
+        category of the file that is not one of ``CLASSES`` is left out, as
+        a subset of classes asks)."""
+        category_ids = {cat['id'] for cat in coco['categories']}
+        for index, ann in enumerate(coco['annotations']):
+            if ann['category_id'] not in category_ids:
+                raise ValueError(
+                    f'{self.ann_file}: annotations[{index}] has category_id '
+                    f'{ann["category_id"]}, which is no category of the file '
+                    f'(ids {min(category_ids)}..{max(category_ids)})')
 
     def load_data_list(self) -> List[dict]:
         """Read image labels from the json, then drop missing image files."""

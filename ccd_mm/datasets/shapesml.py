@@ -1,10 +1,11 @@
 from typing import List
 
 import numpy as np
-from mmengine.fileio import join_path, load
+from mmengine.fileio import join_path
 from mmpretrain.datasets import MultiLabelDataset
 from mmpretrain.registry import DATASETS
 
+from .annotation_json import check_record_keys, load_annotation_json
 from .image_files import drop_missing_images
 from .shapesml_generator import SHAPESML_CLASSES
 
@@ -56,7 +57,9 @@ class ShapesML(MultiLabelDataset):
         they never reach training. ``gt_label`` is the sorted list of
         distinct classes present. Entries whose image file is missing are
         dropped with a warning that gives their count (an error if none
-        exists).
+        exists). An annotation file that is not valid JSON, lacks a key, or
+        has an object label that is no class index is a ``ValueError`` at
+        construction naming the file, the record and the value.
     """
 
     METAINFO = {'classes': SHAPESML_CLASSES}
@@ -83,14 +86,19 @@ class ShapesML(MultiLabelDataset):
 
     def load_data_list(self) -> List[dict]:
         """Read the annotation file into data infos with labels and boxes."""
-        annotations = load(self.ann_file)
+        annotations = load_annotation_json(self.ann_file,
+                                           ('classes', 'images'),
+                                           'a ShapesML annotation file')
         if tuple(annotations['classes']) != tuple(self.CLASSES):
             raise ValueError(
                 f'{self.ann_file} lists classes {annotations["classes"]}, '
                 f'but the dataset uses {list(self.CLASSES)}')
+        check_record_keys(self.ann_file, 'images', annotations['images'],
+                          ('file_name', 'width', 'height', 'objects'))
         data_list = []
-        for record in annotations['images']:
+        for index, record in enumerate(annotations['images']):
             objects = record['objects']
+            self._check_objects(index, record)
             data_list.append(
                 dict(
                     img_path=join_path(self.img_prefix, record['file_name']),
@@ -105,6 +113,19 @@ class ShapesML(MultiLabelDataset):
         data_list, _ = drop_missing_images(data_list,
                                            f'ShapesML({self.split})')
         return data_list
+
+    def _check_objects(self, index: int, record: dict) -> None:
+        """Refuse an object of image record ``index`` without a label and
+        a box, or whose label is no class index."""
+        check_record_keys(self.ann_file, f'images[{index}].objects',
+                          record['objects'], ('label', 'bbox'))
+        num_classes = len(self.CLASSES)
+        for obj in record['objects']:
+            if obj['label'] not in range(num_classes):
+                raise ValueError(
+                    f'{self.ann_file}: images[{index}] '
+                    f'({record["file_name"]}) has an object of label '
+                    f'{obj["label"]}, not a class index 0..{num_classes - 1}')
 
     def extra_repr(self) -> List[str]:
         """Extra lines for ``repr(dataset)``."""

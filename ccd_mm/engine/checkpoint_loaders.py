@@ -19,6 +19,7 @@ path that starts with ``trusted://``, written by the user::
 """
 import os.path as osp
 import pickle
+import zipfile
 from typing import Callable, Optional, Union
 
 import numpy as np
@@ -57,6 +58,9 @@ CHECKPOINT_SAFE_GLOBALS = [
     (_NUMPY_SCALAR, 'numpy.core.multiarray.scalar')
 ] + [type(np.dtype(scalar_type)) for scalar_type in _NUMPY_DTYPES]
 
+KILLED_WRITE_ADVICE = ('a run killed while writing it leaves such a file '
+                       'behind: use an earlier checkpoint')
+
 
 class UntrustedCheckpointError(pickle.UnpicklingError):
     """A checkpoint file holds objects that loading it would have to run."""
@@ -79,7 +83,8 @@ def load_checkpoint_file(
         UntrustedCheckpointError: the file holds other objects than tensors,
             plain containers and ``CHECKPOINT_SAFE_GLOBALS``; nothing of it
             ran. The message names the file and how to trust it.
-        ValueError: the file is empty or truncated.
+        ValueError: the file is empty, truncated or corrupt (a run killed
+            while writing it); the message names it.
     """
     try:
         with torch.serialization.safe_globals(CHECKPOINT_SAFE_GLOBALS):
@@ -90,8 +95,17 @@ def load_checkpoint_file(
             f'{path} is not a checkpoint that loads without running code '
             f'({weights_only_refusal(error)}); {trust_advice(path)}') from None
     except EOFError:
+        raise ValueError(f'{path} is empty or truncated: not a checkpoint; '
+                         f'{KILLED_WRITE_ADVICE}') from None
+    except (RuntimeError, OSError) as error:
+        # A whole zip archive failed on its content (a map_location, say);
+        # an incomplete one is a file whose write did not finish.
+        if zipfile.is_zipfile(path):
+            raise
+        detail = ' '.join(f'{type(error).__name__}: {error}'.split())
         raise ValueError(
-            f'{path} is empty or truncated: not a checkpoint') from None
+            f'{path} is truncated or corrupt ({detail}): not a checkpoint; '
+            f'{KILLED_WRITE_ADVICE}') from None
 
 
 @CheckpointLoader.register_scheme(prefixes='', force=True)

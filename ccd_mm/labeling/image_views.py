@@ -10,6 +10,7 @@ models normalise them.
 """
 from typing import List, NamedTuple, Optional, Sequence, Tuple
 
+import numpy as np
 import torch
 from PIL import Image
 from torch.utils.data import Dataset
@@ -20,12 +21,12 @@ from ccd_mm.structures import stack_by_shape
 from .file_fingerprints import file_fingerprint
 
 
-def decode_rgb_image(decoder: ImageDecoder,
-                     path: str) -> Optional[Image.Image]:
-    """``path`` decoded to an RGB PIL image (resized and cropped with PIL's
+def decode_rgb_pixels(decoder: ImageDecoder,
+                      path: str) -> Optional[np.ndarray]:
+    """``path`` decoded to (H, W, 3) uint8 RGB pixels (resized with PIL's
     antialiasing filters), or None when it cannot be decoded."""
     try:
-        return Image.fromarray(decoder.rgb(path))
+        return decoder.rgb(path)
     except UndecodableImageError:
         return None
 
@@ -84,10 +85,11 @@ class GlobalViewDataset(Dataset):
         # page cache.
         fingerprint = ((file_fingerprint(self.decoder, path), )
                        if self.fingerprints else ())
-        image = decode_rgb_image(self.decoder, path)
-        if image is None:
+        pixels = decode_rgb_pixels(self.decoder, path)
+        if pixels is None:
             return (index, None) + fingerprint
-        view = image.resize((self.size, self.size), Image.BICUBIC)
+        view = Image.fromarray(pixels).resize((self.size, self.size),
+                                              Image.BICUBIC)
         return (index, pil_to_tensor(view)) + fingerprint
 
 
@@ -138,14 +140,20 @@ class CropViewDataset(Dataset):
         boxes = self.boxes[index]
         if len(boxes) == 0:
             return index, []
-        image = decode_rgb_image(self.decoder, self.img_paths[index])
-        if image is None:
+        pixels = decode_rgb_pixels(self.decoder, self.img_paths[index])
+        if pixels is None:
             return index, None
-        scale = torch.tensor([image.width, image.height] * 2) / self.view_size
+        height, width = pixels.shape[:2]
+        scale = torch.tensor([width, height] * 2) / self.view_size
         crops = []
         for x1, y1, x2, y2 in (boxes.float() * scale).round().long().tolist():
+            # At least one pixel inside the image, as PIL's crop would pad.
+            x1, y1 = min(x1, width - 1), min(y1, height - 1)
             x2, y2 = max(x2, x1 + 1), max(y2, y1 + 1)
-            crop = image.crop((x1, y1, x2, y2))
+            # Sliced, not Image.crop: PIL's crop refuses regions over its
+            # MAX_IMAGE_PIXELS, and the decoder's limit (which a config may
+            # raise) has already decided that this image is labeled.
+            crop = Image.fromarray(pixels[y1:y2, x1:x2])
             crop = crop.resize(
                 crop_view_size(crop.width, crop.height, self.crop_size,
                                self.size_divisor), Image.BICUBIC)

@@ -151,3 +151,40 @@ def test_split_without_annotated_image_is_named(coco_root):
         lambda text: json.dumps(dict(json.loads(text), annotations=[])))
     with pytest.raises(ValueError, match=f'none of the 5 images of {path}'):
         COCOMultiLabel(data_root=str(coco_root), split='train')
+
+
+def without_key(text, records, key, index=1):
+    """The json with ``key`` removed from record ``index`` of
+    ``records``."""
+    coco = json.loads(text)
+    del coco[records][index][key]
+    return json.dumps(coco)
+
+
+def with_category(text, category_id, index=1):
+    coco = json.loads(text)
+    coco['annotations'][index]['category_id'] = category_id
+    return json.dumps(coco)
+
+
+@pytest.mark.parametrize('change, problem', [
+    (lambda text: without_key(text, 'images', 'file_name'),
+     r'images\[1\] has no \[\'file_name\'\] \(\{.*\}\); every record of '
+     r'"images" needs \[\'id\', \'file_name\'\]'),
+    (lambda text: without_key(text, 'images', 'id'),
+     r'images\[1\] has no \[\'id\'\]'),
+    (lambda text: without_key(text, 'annotations', 'category_id'),
+     r'annotations\[1\] has no \[\'category_id\'\]'),
+    (lambda text: without_key(text, 'annotations', 'image_id'),
+     r'annotations\[1\] has no \[\'image_id\'\]'),
+    (lambda text: without_key(text, 'categories', 'name'),
+     r'categories\[1\] has no \[\'name\'\]'),
+    (lambda text: with_category(text, 777),
+     r'annotations\[1\] has category_id 777, which is no category of the '
+     r'file \(ids 1\.\.90\)'),
+])
+def test_broken_record_is_named_with_file_record_and_value(
+        coco_root, change, problem):
+    path = rewrite_annotations(coco_root, change)
+    with pytest.raises(ValueError, match=f'{path}: {problem}'):
+        COCOMultiLabel(data_root=str(coco_root), split='train')

@@ -1,6 +1,9 @@
 """The labeling passes decode with the training pipeline's LoadImageFromFile:
 the teacher's view is the classifier's pixels, file by file, and a file one
 of them cannot read is one the other cannot read either."""
+import struct
+import zlib
+
 import cv2
 import numpy as np
 import pytest
@@ -189,3 +192,59 @@ def test_opencv_pixel_limit_is_a_decode_failure(tmp_path, monkeypatch):
     with pytest.raises(UndecodableImageError, match='CV_IO_MAX_IMAGE_PIXELS'):
         ImageDecoder().rgb(path)
     assert GlobalViewDataset([path], 8)[0] == (0, None)
+
+
+def refuse_decoding(decoder, monkeypatch):
+    """Make any decode through ``decoder`` fail the test."""
+    monkeypatch.setattr(decoder.load_image, 'transform',
+                        lambda results: pytest.fail('the image was decoded'))
+
+
+def test_image_over_the_pixel_limit_is_refused_before_decoding(
+        tmp_path, monkeypatch):
+    path = str(tmp_path / 'large.png')
+    Image.new('RGB', (300, 200), (9, 9, 9)).save(path)
+    decoder = ImageDecoder(max_pixels=10_000)
+    refuse_decoding(decoder, monkeypatch)
+    with pytest.raises(
+            UndecodableImageError,
+            match=rf'{path}: 300 x 200 = 60000 pixels, over the limit of '
+            r'10000 .*max_image_pixels'):
+        decoder.rgb(path)
+    assert GlobalViewDataset([path], 8, decoder)[0] == (0, None)
+
+
+def png_header(path, width, height):
+    """A PNG that declares ``width`` x ``height`` RGB pixels and holds one
+    row of them: a file of a few bytes with the header of a huge image."""
+
+    def chunk(kind, data):
+        return (struct.pack('>I', len(data)) + kind + data +
+                struct.pack('>I', zlib.crc32(kind + data)))
+
+    header = struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 0)
+    row = zlib.compress(b'\0' + b'\0' * 3 * width)
+    with open(path, 'wb') as file:
+        file.write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', header) +
+                   chunk(b'IDAT', row) + chunk(b'IEND', b''))
+    return str(path)
+
+
+def test_default_limit_refuses_a_20000_pixel_square_unread(
+        tmp_path, monkeypatch):
+    path = png_header(tmp_path / 'bomb.png', 20000, 20000)
+    decoder = ImageDecoder()
+    refuse_decoding(decoder, monkeypatch)
+    with pytest.raises(
+            UndecodableImageError,
+            match='400000000 pixels, over the limit of 89478485'):
+        decoder.rgb(path)
+
+
+def test_pseudo_label_dataset_passes_its_pixel_limit_to_the_decoder(tmp_path):
+    generate_shapesml(
+        str(tmp_path), seed=0, num_train=2, num_test=12, image_size=32)
+    dataset = CLIPPseudoLabelDataset(
+        dict(type='ShapesML', data_root=str(tmp_path), pipeline=PIPELINE),
+        max_image_pixels=123)
+    assert dataset.image_decoder.max_pixels == 123

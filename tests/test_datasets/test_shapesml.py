@@ -282,3 +282,48 @@ def test_cli_writes_layout(tmp_path):
     assert (out / 'images' / 'train' / '000001.png').is_file()
     image = Image.open(out / 'images' / 'test' / '000000.png')
     assert image.size == (40, 40)
+
+
+def broken_split(tmp_path, change):
+    """A ShapesML tree whose train annotations ``change`` rewrote."""
+    root = str(tmp_path)
+    generate_shapesml(root, seed=0, num_train=3, num_test=12, image_size=32)
+    path = osp.join(root, 'annotations', 'train.json')
+    with open(path) as file:
+        text = file.read()
+    with open(path, 'w') as file:
+        file.write(change(text))
+    return root, path
+
+
+def edited(change):
+    """``change`` applied to the parsed annotations, written back."""
+
+    def rewrite(text):
+        annotations = json.loads(text)
+        change(annotations)
+        return json.dumps(annotations)
+
+    return rewrite
+
+
+@pytest.mark.parametrize('change, problem', [
+    (lambda text: text[:len(text) // 2], r' is not valid JSON, truncated '
+     r'perhaps: .*line 1 column'),
+    (edited(lambda annotations: annotations.pop('images')),
+     r" has no \['images'\]: not a ShapesML annotation file"),
+    (edited(lambda annotations: annotations['images'][1].pop('objects')),
+     r": images\[1\] has no \['objects'\]"),
+    (edited(lambda annotations: annotations['images'][2]['objects'][0].pop(
+        'bbox')), r": images\[2\]\.objects\[0\] has no \['bbox'\]"),
+    (edited(lambda annotations: annotations['images'][1]['objects'][0].update(
+        label=len(SHAPESML_CLASSES))),
+     rf': images\[1\] \(train/000001.png\) has an object of label '
+     rf'{len(SHAPESML_CLASSES)}, not a class index 0\.\.'
+     rf'{len(SHAPESML_CLASSES) - 1}'),
+])
+def test_broken_annotation_file_is_named_with_record_and_value(
+        tmp_path, change, problem):
+    root, path = broken_split(tmp_path, change)
+    with pytest.raises(ValueError, match=f'{path}{problem}'):
+        ShapesML(data_root=root, split='train')

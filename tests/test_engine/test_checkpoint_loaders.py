@@ -116,3 +116,19 @@ def test_resume_through_train_tool(trained, tmp_path):
     assert (resumed.epoch, resumed.iter) == (2, 2 * ITERS_PER_EPOCH)
     meta = load_checkpoint_file(str(tmp_path / 'epoch_2.pth'))['meta']
     assert (meta['epoch'], meta['iter']) == (2, 2 * ITERS_PER_EPOCH)
+
+
+@pytest.mark.parametrize('kept', [100, 0.5])
+def test_truncated_checkpoint_is_named_with_what_to_do(tmp_path, kept):
+    # What kill -9 during a checkpoint write leaves behind: torch raises
+    # RuntimeError (PytorchStreamReader) or OSError, by where it stops.
+    path = tmp_path / 'epoch_2.pth'
+    torch.save(dict(state_dict=dict(weight=torch.zeros(64, 64))), path)
+    content = path.read_bytes()
+    path.write_bytes(content[:kept if kept > 1 else int(len(content) * kept)])
+    with pytest.raises(
+            ValueError,
+            match=f'{path} is truncated or corrupt \\((RuntimeError|OSError): '
+            '.*\\): not a checkpoint; a run killed while writing it leaves '
+            'such a file behind: use an earlier checkpoint'):
+        load_checkpoint_file(str(path))

@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 from mmpretrain.registry import DATASETS, HOOKS
+from PIL import Image
 
 from ccd_mm.engine.hooks import clip_initial_label_hook
 from tests.fixtures.ccd_shapes_run import ccd_shapes_config, make_shapes_root
@@ -57,6 +58,63 @@ def test_check_runs_before_the_teacher_pass(tmp_path, tiny_clip_resnet,
     monkeypatch.setattr(clip_initial_label_hook, 'label_global_views',
                         lambda *args, **kwargs: pytest.fail('teacher ran'))
     with pytest.raises(FileNotFoundError, match='000102.jpg'):
+        runner_from_cfg(cfg).train()
+
+
+def break_images(root):
+    """Empty one JPEG of the split and cut another short (as a copy killed
+    midway leaves it); their headers alone do not tell."""
+    images = root / 'JPEGImages'
+    empty, truncated = images / '000101.jpg', images / '000103.jpg'
+    empty.write_bytes(b'')
+    Image.new('RGB', (64, 64), (10, 120, 10)).save(truncated, quality=95)
+    truncated.write_bytes(truncated.read_bytes()[:300])
+    return str(empty), str(truncated)
+
+
+def test_undecodable_val_and_test_images_fail_naming_them(tmp_path):
+    runner = voc_runner(tmp_path / 'VOC2007')
+    empty, truncated = break_images(tmp_path / 'VOC2007')
+    hook = HOOKS.build(dict(type='EvalImageCheckHook', num_workers=0))
+    with pytest.raises(
+            RuntimeError,
+            match=r'2 of the 5 images of the validation split \(VOC\) '
+            r'cannot be decoded by its pipeline') as raised:
+        hook.before_train(runner)
+    assert empty in str(raised.value) and truncated in str(raised.value)
+    with pytest.raises(RuntimeError, match='of the test split'):
+        hook.before_test(runner)
+
+
+def test_decode_check_honours_the_pixel_limit(tmp_path):
+    runner = voc_runner(tmp_path / 'VOC2007')
+    hook = HOOKS.build(
+        dict(type='EvalImageCheckHook', max_image_pixels=63, num_workers=2))
+    with pytest.raises(
+            RuntimeError,
+            match='5 of the 5 .*8 x 8 = 64 pixels, over the limit '
+            'of 63'):
+        hook.before_train(runner)
+
+
+def test_undecodable_val_image_stops_the_run_before_the_teacher_pass(
+        tmp_path, tiny_clip_resnet, monkeypatch):
+    cfg = ccd_shapes_config(
+        make_shapes_root(tmp_path / 'data'), tiny_clip_resnet,
+        str(tmp_path / 'work'))
+    cfg.default_hooks.eval_image_check = dict(type='EvalImageCheckHook')
+    voc_root = tmp_path / 'VOC2007'
+    write_voc(voc_root, dict(test=every_class_split(100)))
+    empty, truncated = break_images(voc_root)
+    cfg.val_dataloader.dataset = dict(
+        type='VOC',
+        data_root=str(voc_root),
+        split='test',
+        test_mode=True,
+        pipeline=cfg.val_dataloader.dataset.pipeline)
+    monkeypatch.setattr(clip_initial_label_hook, 'label_global_views',
+                        lambda *args, **kwargs: pytest.fail('teacher ran'))
+    with pytest.raises(RuntimeError, match='000101.jpg.*000103.jpg'):
         runner_from_cfg(cfg).train()
 
 

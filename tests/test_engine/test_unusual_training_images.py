@@ -72,7 +72,10 @@ def test_opencv_unreadable_file_is_skipped_by_teacher_and_training(run):
     assert runner.iter == 4  # the whole epoch trained: 16 images, batch 4
     listing = os.path.join(runner.work_dir,
                            clip_initial_label_hook.UNDECODABLE_IMAGES_FILE)
-    assert open(listing).read() == f'{paths[0]}\n'
+    assert open(listing).read().startswith(
+        f'{paths[0]}\tAssertionError: failed to load image'
+    )  # the only line: path, tab, reason
+    assert len(open(listing).readlines()) == 1
     log = open(glob.glob(f'{runner.work_dir}/*/*.log')[0]).read()
     assert '1 of 16 training images could not be decoded' in log
     assert paths[0] in log and listing in log
@@ -94,3 +97,30 @@ def test_files_of_an_earlier_run_in_the_work_dir_are_named(run):
     log = open(glob.glob(f'{runner.work_dir}/*/*.log')[0]).read()
     assert (f'The work dir {runner.work_dir} holds files of an earlier run: '
             'cam_boxes_epoch_3.json, epoch_3.pth.') in log
+
+
+def test_image_over_the_pixel_limit_is_named_before_training_and_skipped(
+        tmp_path, tiny_clip_resnet):
+    """A one-colour PNG of many pixels (a few bytes on disk) is refused by
+    its header in the teacher's pass, named with its size and the limit."""
+    data_root = make_shapes_root(tmp_path / 'data')
+    path = f'{data_root}/images/train/000000.png'
+    Image.new('RGB', (8 * SIZE, 8 * SIZE), (90, 90, 90)).save(path)
+    cfg = ccd_shapes_config(
+        data_root, tiny_clip_resnet, str(tmp_path / 'work'), max_epochs=1)
+    cfg.train_dataloader.dataset.max_image_pixels = 4 * SIZE * SIZE
+    runner = runner_from_cfg(cfg)
+    runner.train()
+    dataset = runner.train_dataloader.dataset
+    assert dataset.image_paths()[0] == path
+    assert dataset.label_table.valid.tolist() == [False] + [True] * 15
+    listing = os.path.join(runner.work_dir,
+                           clip_initial_label_hook.UNDECODABLE_IMAGES_FILE)
+    size = 8 * SIZE
+    assert open(listing).read() == (
+        f'{path}\t{size} x {size} = {size * size} pixels, over the limit of '
+        f'{4 * SIZE * SIZE} (not decoded); if the image is meant to be '
+        'labeled, raise max_image_pixels of CLIPPseudoLabelDataset '
+        '(EvalImageCheckHook for evaluation splits)\n')
+    log = open(glob.glob(f'{runner.work_dir}/*/*.log')[0]).read()
+    assert f'{path} ({size} x {size} = {size * size} pixels' in log

@@ -84,3 +84,19 @@ def test_as_unit_range_scales_only_uint8():
     result = as_unit_range(unit)
     assert result.dtype == torch.float32
     assert result.tolist() == [0.0, 0.5]
+
+
+def test_crops_of_an_image_within_the_decoder_limit_are_not_refused_by_pil(
+        tmp_path, monkeypatch):
+    # The decoder's limit, not PIL's MAX_IMAGE_PIXELS (which Image.crop
+    # checks), decides which images are labeled: a config may raise it.
+    monkeypatch.setattr(Image, 'MAX_IMAGE_PIXELS', 50)  # 20 x 20 > 2 x 50
+    path = write_image(tmp_path / 'a.png', 20, 20, 70)
+    # 19 x 20 pixels: PIL copies a crop of the whole image unchecked.
+    crops = CropViewDataset([path], [torch.tensor([[0, 0, 30, 32]])],
+                            view_size=32,
+                            crop_size=16,
+                            size_divisor=8)
+    index, (crop, ) = crops[0]
+    assert index == 0 and crop.shape == (3, 16, 16)
+    assert torch.all(crop == 70)

@@ -135,7 +135,8 @@ class CDULInitialLabelHook(CLIPInitialLabelHook):
         table.write(INITIAL_LABELS_FIELD, initial)
         table.write(LATENT_LOGITS_FIELD, labels_to_latent(initial))
         table.labeled.fill_(True)
-        report_undecodable_images(runner, img_paths, decoded)
+        report_undecodable_images(runner, img_paths, decoded,
+                                  dataset.image_decoder)
         runner.logger.info(
             f'CDUL initial labels (zeta {self.zeta}, lambda {self.lam}): '
             f'mean {float(initial[decoded].mean()):.3f}, '

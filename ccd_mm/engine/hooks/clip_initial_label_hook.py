@@ -9,6 +9,7 @@ from mmpretrain.registry import HOOKS, MODELS
 from mmpretrain.utils import get_ori_model
 
 from ccd_mm.datasets import PseudoLabelTable, TableMismatchError
+from ccd_mm.datasets.image_decoder import ImageDecoder
 from ccd_mm.labeling import (check_pass_arguments, initial_label_fields,
                              label_global_views)
 from ccd_mm.labeling.file_fingerprints import file_fingerprints
@@ -18,26 +19,38 @@ from ..pseudo_label_dataset_lookup import find_pseudo_label_dataset
 from ..run_setup_checks import check_classifier_classes, warn_of_earlier_run
 from ..teacher_config import resolve_teacher_config
 
-# Written to the work dir: every training image the teacher could not decode.
+# Written to the work dir: every training image the teacher could not decode,
+# one a line, its path and why, tab-separated.
 UNDECODABLE_IMAGES_FILE = 'undecodable_images.txt'
 
 
 def report_undecodable_images(runner: Runner, img_paths: Sequence[str],
-                              decoded: torch.Tensor) -> None:
+                              decoded: torch.Tensor,
+                              decoder: ImageDecoder) -> None:
     """Name the training images that could not be decoded, and are
-    therefore never served: a few in the log, all of them in
-    ``UNDECODABLE_IMAGES_FILE`` in the work dir."""
+    therefore never served: a few in the log, all of them with the reason
+    in ``UNDECODABLE_IMAGES_FILE`` in the work dir."""
     skipped = [img_paths[i] for i in torch.nonzero(~decoded).flatten()]
     if not skipped:
         return
+    # The pass's workers return only a flag, and a label cache holds only
+    # the flag: the decoder is asked again, for these images only.
+    reasons = [
+        decoder.failure(path)
+        or 'failed in the labeling pass but decodes now (changed since?)'
+        for path in skipped
+    ]
     listing = osp.join(runner.work_dir, UNDECODABLE_IMAGES_FILE)
     if is_main_process():
         with open(listing, 'w') as file:
-            file.writelines(f'{path}\n' for path in skipped)
+            file.writelines(f'{path}\t{reason}\n'
+                            for path, reason in zip(skipped, reasons))
+    examples = '; '.join(f'{path} ({reason})'
+                         for path, reason in zip(skipped[:3], reasons))
     runner.logger.warning(
         f'{len(skipped)} of {len(img_paths)} training images could not be '
-        f'decoded and are skipped, e.g. {skipped[:3]}; all are listed in '
-        f'{listing}')
+        f'decoded and are skipped, e.g. {examples}; all are listed with the '
+        f'reason in {listing}')
 
 
 @HOOKS.register_module()
@@ -53,8 +66,10 @@ class CLIPInitialLabelHook(Hook):
     b_c = 1 (no correction; the released script divides 0 by 0 there) and are
     logged. Images are decoded by the training pipeline's
     ``LoadImageFromFile``, so the teacher sees the classifier's pixels;
-    those that cannot be decoded are named in the log and in
-    ``undecodable_images.txt`` in the work dir, and never served.
+    those that cannot be decoded (or whose header declares more
+    pixels than the dataset's ``max_image_pixels``) are named in the log
+    and, with the reason, in ``undecodable_images.txt`` in the work dir,
+    and never served.
 
     Before the pass it checks what would fail only after it: the
     classifier's head must predict the split's number of classes. A run
@@ -214,7 +229,8 @@ class CLIPInitialLabelHook(Hook):
         for name, value in fields.items():
             table.write(name, value)
         table.labeled.fill_(True)
-        report_undecodable_images(runner, dataset.image_paths(), table.valid)
+        report_undecodable_images(runner, dataset.image_paths(), table.valid,
+                                  dataset.image_decoder)
         self._log_labeling(runner, table, has_estimate,
                            dataset.metainfo['classes'])
 
