@@ -68,7 +68,7 @@ def main(argv=None):
             batch1_loop=lambda: label_one_at_a_time(teacher, loop_paths, args.
                                                     view_size)), args.repeats,
         args.device)
-    scores, decoded = timed['project'].result
+    scores, decoded, _ = timed['project'].result
     project_s = timed['project'].seconds
     pure_s = timed['pure_forward'].seconds
     loop_s = timed['batch1_loop'].seconds
