@@ -39,6 +39,39 @@ def grown_boxes(boxes: Sequence, image_sizes: Sequence[Tuple[int, int]],
     return grown
 
 
+# The box edges :func:`cut_boxes` moves inward, by number.
+BOX_EDGES = ('left', 'top', 'right', 'bottom')
+
+
+def cut_boxes(boxes: torch.Tensor, fraction: float,
+              edges: torch.Tensor) -> torch.Tensor:
+    """Boxes with ``fraction`` of their width (left or right edge) or height
+    (top or bottom edge) cut away at one edge each, as a CAM box that stops
+    short of its object cuts it.
+
+    Args:
+        boxes (Tensor): ``(K, 4)`` boxes ``x1, y1, x2, y2`` (x2/y2
+            exclusive).
+        fraction (float): share of the box's side cut away, in [0, 1).
+        edges (Tensor): ``(K,)`` indices into ``BOX_EDGES``, the edge each
+            box loses.
+
+    Returns:
+        Tensor: ``(K, 4)`` float boxes, each at least 1 px wide and high.
+    """
+    if not 0 <= fraction < 1:
+        raise ValueError(f'fraction must lie in [0, 1), got {fraction}')
+    cut = boxes.float().clone()
+    width = cut[:, 2] - cut[:, 0]
+    height = cut[:, 3] - cut[:, 1]
+    # left: x1 moves right; top: y1 moves down; right: x2 moves left;
+    # bottom: y2 moves up.
+    moves = torch.stack([width, height, -width, -height], dim=1) * fraction
+    cut[torch.arange(len(cut)), edges] += moves[torch.arange(len(cut)), edges]
+    cut[:, 2:] = torch.maximum(cut[:, 2:], cut[:, :2] + 1)
+    return cut
+
+
 @torch.no_grad()
 def crop_oracle_probs(teacher: torch.nn.Module,
                       paths: Sequence[str],
