@@ -181,6 +181,27 @@ def test_object_crop_box_holds_the_object():
             assert 0 <= y1 <= bbox[1] and bbox[3] <= y2 <= 128
 
 
+def test_cut_object_box_cuts_one_edge_of_the_grown_box():
+    rng = np.random.default_rng(0)
+    cut_edges = set()
+    for bbox in ([10, 20, 40, 56], [90, 0, 128, 30], [0, 0, 128, 90]):
+        for _ in range(50):
+            box = train_teacher.cut_object_box(rng, bbox, 128, 16, 0.6)
+            x1, y1, x2, y2 = box
+            assert 0 <= x1 < x2 <= 128 and 0 <= y1 < y2 <= 128
+            # Inside the object's box grown by 16 px ...
+            assert bbox[0] - 16 <= x1 and x2 <= bbox[2] + 16
+            assert bbox[1] - 16 <= y1 and y2 <= bbox[3] + 16
+            # ... still on the object (its sides are 30 px or more) ...
+            assert x1 < bbox[2] and bbox[0] < x2
+            assert y1 < bbox[3] and bbox[1] < y2
+            # ... and cut at one edge at most.
+            inside = [x1 > bbox[0], y1 > bbox[1], x2 < bbox[2], y2 < bbox[3]]
+            assert sum(inside) <= 1
+            cut_edges.update(i for i, cut in enumerate(inside) if cut)
+    assert cut_edges == {0, 1, 2, 3}
+
+
 def test_realism_report_on_a_tiny_split(trained, tmp_path, capsys):
     out, _ = trained['a']
     generate_shapesml(
@@ -197,6 +218,10 @@ def test_realism_report_on_a_tiny_split(trained, tmp_path, capsys):
     assert 0 <= report['top1_in_gt'] <= 1
     assert 0 <= report['global_map'] <= 100
     assert 0 <= report['oracle_map'] <= 100
+    assert set(report['cut_object_top1']) == {'0.0', '0.25', '0.5'}
+    assert all(0 <= top1 <= 1 for top1 in report['cut_object_top1'].values())
+    assert '| top-1 on object crops, 25% of the box cut at one edge |' in \
+        printed
     recall = report['recall']
     split = ShapesML(str(tmp_path / 'shapes'), 'test')
     assert recall['small']['objects'] + recall['large']['objects'] == sum(

@@ -8,7 +8,12 @@ stream, never from the splits the method is evaluated on (CLIP never saw VOC
 either):
 
 * single objects and crops around one object of a scene, captioned with the
-  prompt template, ``'a photo of the star.'``;
+  prompt template, ``'a photo of the star.'``; a share of the crops
+  (``--cut-share``) are cut as a CAM box that stops short of its object
+  cuts it: the object's box grown by up to ``--cut-offset`` px, then up to
+  ``--max-cut`` of its width or height cut away at one edge, still captioned
+  with the object's class, so that the teacher reads a truncated object as
+  real CLIP does (CCD's tight CAM boxes cut theirs);
 * whole scenes captioned the way web captions are: they name the objects in
   size order, always the largest and each smaller one with probability
   (its box area / the largest box area) ** ``--salience`` (default 1), so a
@@ -55,8 +60,10 @@ from torch.utils.data import DataLoader, IterableDataset
 
 from ccd_mm.datasets.shapesml_generator import (SHAPESML_CLASSES,
                                                 render_object, render_scene)
+from ccd_mm.labeling import BOX_EDGES, cut_boxes
 from ccd_mm.structures import image_to_tensor
 from ccd_mm.teachers import CLIPTeacher
+from ccd_mm.teachers.clip_checkpoint import create_model_without_weights
 from ccd_mm.teachers.clip_teacher import NORMALIZATIONS
 
 MODEL_NAME = 'shapesml-clip-rn'
@@ -111,14 +118,37 @@ def object_crop_box(rng: np.random.Generator, bbox: Sequence[int],
     return left, top, left + side, top + side
 
 
+def cut_object_box(rng: np.random.Generator, bbox: Sequence[int],
+                   image_side: int, max_offset: float,
+                   max_cut: float) -> Tuple[int, int, int, int]:
+    """The box of a CAM that stops short of its object: the object's box
+    grown by up to ``max_offset`` px on each side (CAM boxes grow by the
+    configs' ``box_offset``) and kept inside the image, then a share of up
+    to ``max_cut`` of its width or height cut away at a random edge
+    (:func:`~ccd_mm.labeling.cut_boxes`).
+
+    Returns:
+        tuple: ``(x1, y1, x2, y2)``, x2/y2 exclusive.
+    """
+    box = torch.tensor([bbox], dtype=torch.float)
+    box[:, :2] -= torch.from_numpy(rng.uniform(0, max_offset, 2)).float()
+    box[:, 2:] += torch.from_numpy(rng.uniform(0, max_offset, 2)).float()
+    box = cut_boxes(
+        box.clamp(0, image_side), rng.uniform(0, max_cut),
+        torch.tensor([rng.integers(len(BOX_EDGES))]))
+    x1, y1, x2, y2 = box[0].round().long().tolist()
+    return x1, y1, max(x2, x1 + 1), max(y2, y1 + 1)
+
+
 class CaptionedShapes(IterableDataset):
     """Endless ShapesML image-caption pairs from their own random stream.
 
     Three kinds of pairs, rendered at ``render_size`` (ShapesML's image
     side): a single object filling most of the image (``render_object``); a
-    crop around one object of a scene (:func:`object_crop_box`), as the crops
-    CCD labels; a whole scene, captioned with the objects a web caption
-    names (:func:`caption_labels`). The isolated objects teach the shapes
+    crop around one object of a scene (:func:`object_crop_box`, or for a
+    ``cut_share`` of them :func:`cut_object_box`), as the crops CCD labels;
+    a whole scene, captioned with the objects a web caption names
+    (:func:`caption_labels`). The isolated objects teach the shapes
     fast, the crops add the scales and neighbours of CCD's crops. The image
     is resized to the model's ``image_size`` with bicubic filtering, as the
     teacher's views are. Items are ``(image (3, S, S) float in [0, 1],
@@ -139,12 +169,27 @@ class CaptionedShapes(IterableDataset):
         scene_fraction (float): share of whole scenes; the rest are crops.
         salience (float): exponent of :func:`caption_labels`.
         max_margin (float): largest crop margin, see :func:`object_crop_box`.
+        cut_share (float): share of the crops cut, see
+            :func:`cut_object_box`. Defaults to 0.
+        cut_offset (float): largest growth of a cut crop's box in px.
+            Defaults to 16.
+        max_cut (float): largest share of a cut crop's box cut away.
+            Defaults to 0.6.
     """
 
-    def __init__(self, seed: int, render_size: int, image_size: int,
+    def __init__(self,
+                 seed: int,
+                 render_size: int,
+                 image_size: int,
                  class_probs: Sequence[float],
-                 object_class_probs: Sequence[float], object_fraction: float,
-                 scene_fraction: float, salience: float, max_margin: float):
+                 object_class_probs: Sequence[float],
+                 object_fraction: float,
+                 scene_fraction: float,
+                 salience: float,
+                 max_margin: float,
+                 cut_share: float = 0.,
+                 cut_offset: float = 16.,
+                 max_cut: float = 0.6):
         self.seed = seed
         self.render_size = render_size
         self.image_size = image_size
@@ -155,6 +200,9 @@ class CaptionedShapes(IterableDataset):
         self.scene_fraction = scene_fraction
         self.salience = salience
         self.max_margin = max_margin
+        self.cut_share = cut_share
+        self.cut_offset = cut_offset
+        self.max_cut = max_cut
 
     def __iter__(self) -> Iterator[Tuple[Tensor, int]]:
         # Entropy [seed, 0]: a stream of its own, apart from the ShapesML
@@ -176,9 +224,15 @@ class CaptionedShapes(IterableDataset):
                 labels = caption_labels(rng, objects, self.salience)
             else:
                 obj = objects[rng.integers(len(objects))]
-                image = image.crop(
-                    object_crop_box(rng, obj['bbox'], self.render_size,
-                                    self.max_margin))
+                # No draw without cut crops: cut_share 0 keeps the stream
+                # of the recipe before them.
+                if self.cut_share and rng.uniform() < self.cut_share:
+                    box = cut_object_box(rng, obj['bbox'], self.render_size,
+                                         self.cut_offset, self.max_cut)
+                else:
+                    box = object_crop_box(rng, obj['bbox'], self.render_size,
+                                          self.max_margin)
+                image = image.crop(box)
                 labels = [obj['label']]
             yield self._view(image), self._named(labels)
 
@@ -264,7 +318,7 @@ def train(args: argparse.Namespace) -> Tuple[torch.nn.Module, List[float]]:
     """Train the teacher; return the model (eval mode) and per-step losses."""
     torch.manual_seed(args.seed)
     open_clip.add_model_config(MODEL_CONFIG)
-    model = open_clip.create_model(MODEL_NAME)
+    model = create_model_without_weights(MODEL_NAME)
     start_residual_branches(model.visual)
     # channels_last runs the CPU convolutions about 30% faster.
     model.visual.to(memory_format=torch.channels_last)
@@ -274,7 +328,8 @@ def train(args: argparse.Namespace) -> Tuple[torch.nn.Module, List[float]]:
                             zipf_class_probs(args.zipf),
                             zipf_class_probs(args.object_zipf),
                             args.object_fraction, args.scene_fraction,
-                            args.salience, args.max_margin)
+                            args.salience, args.max_margin, args.cut_share,
+                            args.cut_offset, args.max_cut)
     loader = DataLoader(
         pairs, batch_size=args.batch_size, num_workers=args.workers)
     optimizer = build_optimizer(model, args.lr, args.weight_decay)
@@ -404,6 +459,24 @@ def parse_args(argv=None) -> argparse.Namespace:
         type=float,
         default=0.2,
         help='largest crop margin per side, as a share of the image side')
+    parser.add_argument(
+        '--cut-share',
+        type=float,
+        default=0.75,
+        help='share of the crops cut as a CAM box that stops short of its '
+        'object cuts it (0: the recipe without cut crops)')
+    parser.add_argument(
+        '--cut-offset',
+        type=float,
+        default=16.,
+        help='a cut crop\'s box grows by up to this many px per side, as '
+        'the configs\' CAM boxes grow by box_offset')
+    parser.add_argument(
+        '--max-cut',
+        type=float,
+        default=0.6,
+        help='largest share of a cut crop\'s box width or height cut away '
+        'at one edge')
     parser.add_argument(
         '--zipf',
         type=float,
