@@ -6,6 +6,7 @@ before failing. The teacher therefore resolves
 ``pretrained`` to a local file itself and fails at once, naming the file to
 place and where, when there is none.
 """
+import logging
 import os
 import pickle
 import warnings
@@ -26,6 +27,37 @@ from .torchscript_archive import is_torchscript_archive, torchscript_state_dict
 
 # open_clip's default download directory for URL (OpenAI) weights.
 DEFAULT_URL_CACHE_DIR = os.path.expanduser('~/.cache/clip')
+
+
+class _RandomInitWarningFilter(logging.Filter):
+    """Drops open_clip's warning that a model was initialised randomly."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(
+            'No pretrained weights loaded')
+
+
+def create_model_without_weights(model_name: str, **kwargs) -> nn.Module:
+    """``open_clip.create_model`` for a caller that sets the weights itself
+    (from a TorchScript archive, or by training them).
+
+    open_clip then warns on the root logger "No pretrained weights loaded
+    ... Model initialized randomly": untrue when the caller loads weights
+    next, expected when it trains them, and it reads like a failure. That
+    one message is dropped during this call; every other is kept.
+
+    Args:
+        model_name (str): open_clip model name.
+        **kwargs: further arguments of ``open_clip.create_model`` (no
+            ``pretrained``).
+    """
+    root = logging.getLogger()
+    random_init_filter = _RandomInitWarningFilter()
+    root.addFilter(random_init_filter)
+    try:
+        return open_clip.create_model(model_name, **kwargs)
+    finally:
+        root.removeFilter(random_init_filter)
 
 
 def _url_cache_file(url: str, cache_dir: Optional[str]) -> str:
@@ -150,7 +182,7 @@ def _model_with_weights(model_name: str, checkpoint: str, trusted: bool,
         # state dict, without handing the file to torch.load: its other
         # conversions are for MobileCLIP, custom text towers and resized
         # positional embeddings, none of which an OpenAI archive needs.
-        model = open_clip.create_model(
+        model = create_model_without_weights(
             model_name, cache_dir=cache_dir, device='cpu')
         model.load_state_dict(torchscript_state_dict(checkpoint))
         return model
@@ -209,7 +241,8 @@ def _unloadable_reason(model_name: str, checkpoint: str, trusted: bool) -> str:
                 f'{trust_advice(checkpoint)}')
     except Exception as error:
         return f'not a weight file ({type(error).__name__}: {error})'
-    expected = open_clip.create_model(model_name, device='cpu').state_dict()
+    expected = create_model_without_weights(
+        model_name, device='cpu').state_dict()
     mismatch = state_dict_mismatch(expected, found)
     return (f'the weights of another model: {mismatch}'
             if mismatch else 'its weights do not fit the model')

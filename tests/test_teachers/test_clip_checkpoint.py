@@ -1,12 +1,15 @@
 import argparse
+import logging
 import time
 import warnings
 
+import open_clip
 import pytest
 import torch
 
 from ccd_mm.teachers import (CLIPTeacher, load_clip_model,
                              resolve_clip_checkpoint)
+from ccd_mm.teachers.clip_checkpoint import create_model_without_weights
 from ccd_mm.teachers.torchscript_archive import is_torchscript_archive
 from tests.fixtures.code_running_pickle import (write_code_running_checkpoint,
                                                 write_code_running_polyglot)
@@ -169,3 +172,24 @@ def test_trusted_scheme_unpickles_a_weight_file_in_full(
         trusted(pixels),
         teacher_with_weights(tiny_clip_vit,
                              tiny_clip_vit['pretrained'])(pixels))
+
+
+def test_model_built_for_its_weights_drops_only_the_random_init_warning(
+        monkeypatch, caplog):
+
+    def create_model(model_name, **kwargs):  # as open_clip's logs them
+        logging.warning(f"No pretrained weights loaded for model "
+                        f"'{model_name}'. Model initialized randomly.")
+        logging.warning('another warning')
+        return torch.nn.Linear(1, 1)
+
+    monkeypatch.setattr(open_clip, 'create_model', create_model)
+    with caplog.at_level(logging.WARNING):
+        model = create_model_without_weights('tiny', device='cpu')
+    assert isinstance(model, torch.nn.Linear)
+    assert 'initialized randomly' not in caplog.text
+    assert 'another warning' in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):  # the filter is gone after it
+        open_clip.create_model('tiny')
+    assert 'initialized randomly' in caplog.text
