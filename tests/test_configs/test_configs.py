@@ -135,6 +135,7 @@ SCRIPT_VALUE_PATHS = {
     '.model.head.positive_cam_scale',
     '.optim_wrapper.paramwise_cfg',
     '.train_dataloader.dataset.target_transform.alpha',
+    '.train_dataloader.dataset.prompt_templates',
 }
 
 
@@ -146,6 +147,7 @@ def test_script_preset_changes_only_the_script_values(dataset):
     assert leaf_differences(paper, script) == SCRIPT_VALUE_PATHS | {
         '.teacher.normalization',
         '.pseudo_label_dataset.target_transform.alpha',
+        '.pseudo_label_dataset.prompt_templates',
     }
     cfg = load(f'ccd_{dataset}_script.py')
     hooks = cfg.default_hooks
@@ -158,6 +160,9 @@ def test_script_preset_changes_only_the_script_values(dataset):
     assert cfg.optim_wrapper.paramwise_cfg == dict(
         custom_keys=dict(head=dict(lr_mult=10)))
     assert cfg.train_dataloader.dataset.target_transform.alpha == 0.2
+    # train.py's one template, without a period, on every dataset.
+    assert cfg.train_dataloader.dataset.prompt_templates == (
+        'a photo of the {}', )
 
 
 @pytest.mark.parametrize('dataset', DATASETS)

@@ -25,5 +25,9 @@ ccd_script_values = dict(
     # The head's learning rate 10x the backbone's.
     optim_wrapper=dict(
         paramwise_cfg=dict(custom_keys={'head': dict(lr_mult=10)})),
-    # The blend weight alpha = 0.2 instead of 0.4 (Eq. 7).
-    pseudo_label_dataset=dict(target_transform=dict(alpha=0.2)))
+    pseudo_label_dataset=dict(
+        # The blend weight alpha = 0.2 instead of 0.4 (Eq. 7).
+        target_transform=dict(alpha=0.2),
+        # train.py's one template, without the period, on every dataset
+        # (NUS-WIDE included, whose paper preset says 'a photo of a {}.').
+        prompt_templates=('a photo of the {}', )))
