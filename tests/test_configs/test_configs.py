@@ -137,6 +137,13 @@ SCRIPT_VALUE_PATHS = {
     '.train_dataloader.dataset.target_transform.alpha',
     '.train_dataloader.dataset.prompt_templates',
 }
+# Where the script's ResNet-50 lands in the presets of ImageNet-backbone
+# datasets (the ShapesML ones keep their own backbone).
+SCRIPT_BACKBONE_PATHS = {
+    '.model.backbone.depth',
+    '.model.backbone.init_cfg.checkpoint',
+    '.model.backbone.init_cfg.prefix',
+}
 
 
 @pytest.mark.parametrize('dataset', DATASETS)
@@ -144,11 +151,12 @@ def test_script_preset_changes_only_the_script_values(dataset):
     paper = load(f'ccd_{dataset}.py').to_dict()
     script = load(f'ccd_{dataset}_script.py').to_dict()
     del script['ccd_script_values']
-    assert leaf_differences(paper, script) == SCRIPT_VALUE_PATHS | {
-        '.teacher.normalization',
-        '.pseudo_label_dataset.target_transform.alpha',
-        '.pseudo_label_dataset.prompt_templates',
-    }
+    assert leaf_differences(
+        paper, script) == SCRIPT_VALUE_PATHS | SCRIPT_BACKBONE_PATHS | {
+            '.teacher.normalization',
+            '.pseudo_label_dataset.target_transform.alpha',
+            '.pseudo_label_dataset.prompt_templates',
+        }
     cfg = load(f'ccd_{dataset}_script.py')
     hooks = cfg.default_hooks
     assert cfg.teacher.normalization == 'imagenet'
@@ -157,6 +165,10 @@ def test_script_preset_changes_only_the_script_values(dataset):
             hooks.label_update.adaptive_bound) == ('adaptive', 4)
     assert hooks.warmup.cam_scale_from_epoch == 1
     assert cfg.model.head.positive_cam_scale == 3.0
+    # models.py builds torchvision's ImageNet ResNet-50 whatever its --arch.
+    assert cfg.model.backbone.depth == 50
+    assert cfg.model.backbone.init_cfg == dict(
+        type='Pretrained', checkpoint='torchvision://resnet50')
     assert cfg.optim_wrapper.paramwise_cfg == dict(
         custom_keys=dict(head=dict(lr_mult=10)))
     assert cfg.train_dataloader.dataset.target_transform.alpha == 0.2
@@ -189,6 +201,15 @@ def test_cdul_preset(dataset):
     assert train.batch_size == (8 if dataset.startswith('voc') else 16)
     assert cfg.train_cfg.max_epochs == 20
     assert cfg.model.head.type == 'KLMultiLabelHead'
+
+
+def test_shapesml_script_preset_keeps_the_shapesml_backbone():
+    """The script's ResNet-50 is an ImageNet model: ShapesML keeps its own
+    small backbone."""
+    script = load('shapes/ccd_shapesml_script.py')
+    assert script.model.backbone == load(
+        'shapes/ccd_shapesml.py').model.backbone
+    assert script.model.head.positive_cam_scale == 3.0
 
 
 def test_shapesml_scales_the_paper_sizes():

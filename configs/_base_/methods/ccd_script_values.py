@@ -1,7 +1,9 @@
 # The values of the authors' released training script where they differ
 # from the paper, as changes to merge into a CCD config: ccd_script.py
 # applies them to ccd_paper.py, and any other CCD config (e.g. a ShapesML
-# one) takes them the same way, with this file as a second base:
+# one) takes them the same way, with this file as a second base (and
+# `model.backbone = _base_.ccd_script_values.imagenet_backbone` where it
+# trains the script's ImageNet ResNet-50):
 #   teacher = _base_.ccd_script_values.teacher
 #   default_hooks = _base_.ccd_script_values.default_hooks
 #   model = _base_.ccd_script_values.model
@@ -22,6 +24,16 @@ ccd_script_values = dict(
         # second epoch (0-based epoch 1) on.
         warmup=dict(cam_scale_from_epoch=1)),
     model=dict(head=dict(positive_cam_scale=3.0)),
+    # models.py builds torchvision's ImageNet ResNet-50 (pretrained=True, the
+    # V1 weights) whatever its --arch says (resnet101), instead of the
+    # paper's ResNet-101 (4.1). ccd_script.py applies it; a config with a
+    # backbone of its own (ShapesML) leaves it out.
+    imagenet_backbone=dict(
+        depth=50,
+        init_cfg=dict(
+            _delete_=True,
+            type='Pretrained',
+            checkpoint='torchvision://resnet50')),
     # The head's learning rate 10x the backbone's.
     optim_wrapper=dict(
         paramwise_cfg=dict(custom_keys={'head': dict(lr_mult=10)})),
