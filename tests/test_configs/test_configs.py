@@ -136,6 +136,7 @@ SCRIPT_VALUE_PATHS = {
     '.optim_wrapper.paramwise_cfg',
     '.train_dataloader.dataset.target_transform.alpha',
     '.train_dataloader.dataset.prompt_templates',
+    '.train_dataloader.dataset.target_transform.clamp_local',
 }
 # Where the script's ResNet-50 lands in the presets of ImageNet-backbone
 # datasets (the ShapesML ones keep their own backbone).
@@ -156,6 +157,7 @@ def test_script_preset_changes_only_the_script_values(dataset):
             '.teacher.normalization',
             '.pseudo_label_dataset.target_transform.alpha',
             '.pseudo_label_dataset.prompt_templates',
+            '.pseudo_label_dataset.target_transform.clamp_local',
         }
     cfg = load(f'ccd_{dataset}_script.py')
     hooks = cfg.default_hooks
@@ -172,6 +174,7 @@ def test_script_preset_changes_only_the_script_values(dataset):
     assert cfg.optim_wrapper.paramwise_cfg == dict(
         custom_keys=dict(head=dict(lr_mult=10)))
     assert cfg.train_dataloader.dataset.target_transform.alpha == 0.2
+    assert cfg.train_dataloader.dataset.target_transform.clamp_local is False
     # train.py's one template, without a period, on every dataset.
     assert cfg.train_dataloader.dataset.prompt_templates == (
         'a photo of the {}', )

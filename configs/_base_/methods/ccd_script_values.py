@@ -38,8 +38,10 @@ ccd_script_values = dict(
     optim_wrapper=dict(
         paramwise_cfg=dict(custom_keys={'head': dict(lr_mult=10)})),
     pseudo_label_dataset=dict(
-        # The blend weight alpha = 0.2 instead of 0.4 (Eq. 7).
-        target_transform=dict(alpha=0.2),
+        # The blend weight alpha = 0.2 instead of 0.4 (Eq. 7), and the
+        # debiased local label blended unclamped, only the blend clamped to
+        # [0, 1].
+        target_transform=dict(alpha=0.2, clamp_local=False),
         # train.py's one template, without the period, on every dataset
         # (NUS-WIDE included, whose paper preset says 'a photo of a {}.').
         prompt_templates=('a photo of the {}', )))
