@@ -25,6 +25,22 @@ def select_classes(logits: Tensor, threshold: float) -> Tensor:
     return torch.sigmoid(logits) >= threshold
 
 
+def scale_positive_cam(cam: Tensor, scale: float) -> Tensor:
+    """The positive part of a CAM multiplied by ``scale``, the rest kept.
+
+    The released script's ``coeff`` (3 there, not in the paper): the class
+    maps the logits pool and the label update boxes.
+
+    Args:
+        cam (Tensor): class activation maps of any shape.
+        scale (float): factor of the positive values.
+
+    Returns:
+        Tensor: ``cam * scale`` where ``cam > 0``, ``cam`` elsewhere.
+    """
+    return torch.where(cam > 0, cam * scale, cam)
+
+
 def adaptive_class_threshold(probs: Tensor,
                              bound: float = 4,
                              start: float = 0.05,

@@ -132,6 +132,7 @@ SCRIPT_VALUE_PATHS = {
     '.default_hooks.label_update.class_threshold',
     '.default_hooks.label_update.adaptive_bound',
     '.default_hooks.warmup.cam_scale_from_epoch',
+    '.default_hooks.label_update.boxes_from_scaled_cam',
     '.model.head.positive_cam_scale',
     '.optim_wrapper.paramwise_cfg',
     '.train_dataloader.dataset.target_transform.alpha',
@@ -165,7 +166,10 @@ def test_script_preset_changes_only_the_script_values(dataset):
     assert hooks.initial_labels.entropy_threshold == 2.0
     assert (hooks.label_update.class_threshold,
             hooks.label_update.adaptive_bound) == ('adaptive', 4)
-    assert hooks.warmup.cam_scale_from_epoch == 1
+    # train.py sets the x3 after epoch 0's labelling, before its training,
+    # and draws the boxes from the scaled CAM.
+    assert hooks.warmup.cam_scale_from_epoch == 0
+    assert hooks.label_update.boxes_from_scaled_cam is True
     assert cfg.model.head.positive_cam_scale == 3.0
     # models.py builds torchvision's ImageNet ResNet-50 whatever its --arch.
     assert cfg.model.backbone.depth == 50

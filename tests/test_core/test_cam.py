@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from ccd_mm.core import adaptive_class_threshold, cam_to_boxes, select_classes
+from ccd_mm.core import (adaptive_class_threshold, cam_to_boxes,
+                         scale_positive_cam, select_classes)
 
 
 def test_select_classes_inclusive_threshold():
@@ -137,3 +138,21 @@ def test_several_maps_empty_and_constant():
     empty = cam_to_boxes(torch.zeros(0, 8, 8), (8, 8))
     assert empty.shape == (0, 4)
     assert empty.dtype == torch.long
+
+
+def test_scale_positive_cam_scales_only_positive_values():
+    cam = torch.tensor([[-2.0, 0.0, 0.5, 1.0]])
+    torch.testing.assert_close(
+        scale_positive_cam(cam, 3.0), torch.tensor([[-2.0, 0.0, 1.5, 3.0]]))
+
+
+def test_boxes_of_the_scaled_cam_are_not_the_unscaled_ones():
+    """Min-max normalisation after the x3 of the positive part moves the
+    positive values towards 0: (0.85 + 3) / 4 = 0.9625 passes 0.95,
+    (3 * 0.85 + 3) / 6 = 0.925 does not."""
+    cam = torch.tensor([[[-3.0, 0.0, 0.85, 1.0]]])
+    unscaled = cam_to_boxes(cam, (1, 4), threshold=0.95, offset=0)
+    scaled = cam_to_boxes(
+        scale_positive_cam(cam, 3.0), (1, 4), threshold=0.95, offset=0)
+    assert unscaled.tolist() == [[2, 0, 4, 1]]
+    assert scaled.tolist() == [[3, 0, 4, 1]]

@@ -54,6 +54,11 @@ class CAMLabelUpdateHook(Hook):
             normalisation. Paper 0.95 (supplementary Fig. 7).
         box_offset (int): Pixels (>= 0) added on every side of a box, on the
             ``view_size`` view. Paper 80 on 640.
+        boxes_from_scaled_cam (bool): Draw the boxes from the CAM the logits
+            pool, its positive part times the head's ``positive_cam_scale``
+            while that is on, as the released script does; min-max
+            normalisation then thresholds a different map. False (paper)
+            draws them from the unscaled CAM. Defaults to False.
         size_divisor (int): Crop sides are rounded to multiples of it so
             crops batch by shape. Defaults to 32.
         batch_size (int): Images per loader batch and classifier forward;
@@ -83,6 +88,7 @@ class CAMLabelUpdateHook(Hook):
                  crop_size: int = 640,
                  cam_threshold: float = 0.95,
                  box_offset: int = 80,
+                 boxes_from_scaled_cam: bool = False,
                  size_divisor: int = 32,
                  batch_size: int = 32,
                  num_workers: int = 2,
@@ -120,6 +126,7 @@ class CAMLabelUpdateHook(Hook):
         self.crop_size = crop_size
         self.cam_threshold = cam_threshold
         self.box_offset = box_offset
+        self.boxes_from_scaled_cam = boxes_from_scaled_cam
         self.size_divisor = size_divisor
         self.batch_size = batch_size
         self.num_workers = num_workers
@@ -166,6 +173,7 @@ class CAMLabelUpdateHook(Hook):
                 class_threshold=threshold,
                 cam_threshold=self.cam_threshold,
                 box_offset=self.box_offset,
+                scaled_cam=self.boxes_from_scaled_cam,
                 batch_size=self.batch_size,
                 num_workers=self.num_workers,
                 size_divisor=self.size_divisor,

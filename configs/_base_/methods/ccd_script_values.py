@@ -19,10 +19,15 @@ ccd_script_values = dict(
         initial_labels=dict(entropy_threshold=2.0),
         # t calibrated at each update so that 4 to 6 classes per image get a
         # crop, instead of t = 0.5 (3.2).
-        label_update=dict(class_threshold='adaptive', adaptive_bound=4),
+        # The boxes drawn from the CAM with its positive part x3.
+        label_update=dict(
+            class_threshold='adaptive',
+            adaptive_bound=4,
+            boxes_from_scaled_cam=True),
         # Positive CAM values x3 (the head's positive_cam_scale) from the
-        # second epoch (0-based epoch 1) on.
-        warmup=dict(cam_scale_from_epoch=1)),
+        # first epoch's training on: train.py sets it after epoch 0's
+        # labelling, before that epoch trains.
+        warmup=dict(cam_scale_from_epoch=0)),
     model=dict(head=dict(positive_cam_scale=3.0)),
     # models.py builds torchvision's ImageNet ResNet-50 (pretrained=True, the
     # V1 weights) whatever its --arch says (resnet101), instead of the
