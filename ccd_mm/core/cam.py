@@ -1,6 +1,6 @@
 """Classifier-guided local views: class selection and CAM boxes (CCD 3.2)."""
 import math
-from typing import Tuple
+from typing import Iterable, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -85,6 +85,58 @@ def adaptive_class_threshold(probs: Tensor,
     if below.numel() == 0:
         return 1.0
     return float(grid[below[0, 0]])
+
+
+def windowed_class_threshold(probs: Iterable[Tensor],
+                             bound: float = 4,
+                             start: float = 0.05,
+                             step: float = 0.001,
+                             window: int = 100) -> float:
+    """Class-selection threshold t by the released script's own procedure.
+
+    One pass over the images in the order given (the script's shuffled
+    training set), each image's classes counted at the t of the moment
+    (``prob >= t``). After image ``window``, ``2 * window``, ... (0-based)
+    the window's count sum divided by ``window`` is checked: inside the
+    open interval ``(bound, bound + 2)`` the pass stops with that t,
+    otherwise t rises by ``step`` and a new window starts. The pass also
+    ends with the images, with the t reached; the images after the last
+    check are counted but never checked. As in the script, the first window
+    holds ``window + 1`` images (0 to ``window``) and is divided by
+    ``window`` all the same. The counts are summed as integers and divided
+    once (the script adds float32 ``count / window`` terms, whose rounding
+    can put a mean of exactly ``bound`` on either side).
+
+    Compared with :func:`adaptive_class_threshold` (every t on one fixed
+    sample), each window here is new images at a new t, so the result
+    depends on the order and can stop where a fixed sample would not.
+
+    Args:
+        probs (Iterable[Tensor]): ``(R_i, C)`` classifier probabilities of
+            the images in order, in chunks of any size; read lazily, so the
+            images after the stop need not be scored.
+        bound (float): lower end of the target interval. Default 4.
+        start (float): first t. Default 0.05 (the script's, with its
+            ``LS``; its floor 1/20 on the labels).
+        step (float): rise of t per window. Default 0.001.
+        window (int): images per check. Default 100.
+
+    Returns:
+        float: the threshold t.
+    """
+    threshold = start
+    window_count = 0
+    index = 0
+    for chunk in probs:
+        for row in chunk.detach():
+            window_count += int((row >= threshold).sum())
+            if index % window == 0 and index != 0:
+                if bound < window_count / window < bound + 2:
+                    return threshold
+                threshold += step
+                window_count = 0
+            index += 1
+    return threshold
 
 
 def cam_to_boxes(cams: Tensor,

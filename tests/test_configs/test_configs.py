@@ -165,7 +165,7 @@ def test_script_preset_changes_only_the_script_values(dataset):
     assert cfg.teacher.normalization == 'imagenet'
     assert hooks.initial_labels.entropy_threshold == 2.0
     assert (hooks.label_update.class_threshold,
-            hooks.label_update.adaptive_bound) == ('adaptive', 4)
+            hooks.label_update.adaptive_bound) == ('windowed', 4)
     # train.py sets the x3 after epoch 0's labelling, before its training,
     # and draws the boxes from the scaled CAM.
     assert hooks.warmup.cam_scale_from_epoch == 0

@@ -2,7 +2,8 @@ import pytest
 import torch
 
 from ccd_mm.core import (adaptive_class_threshold, cam_to_boxes,
-                         scale_positive_cam, select_classes)
+                         scale_positive_cam, select_classes,
+                         windowed_class_threshold)
 
 
 def test_select_classes_inclusive_threshold():
@@ -156,3 +157,61 @@ def test_boxes_of_the_scaled_cam_are_not_the_unscaled_ones():
         scale_positive_cam(cam, 3.0), (1, 4), threshold=0.95, offset=0)
     assert unscaled.tolist() == [[2, 0, 4, 1]]
     assert scaled.tolist() == [[3, 0, 4, 1]]
+
+
+def rows_with_counts(counts, high=0.9):
+    """Probability rows (N, 20) with counts[i] classes at ``high``."""
+    probs = torch.zeros(len(counts), 20)
+    for row, count in enumerate(counts):
+        probs[row, :count] = high
+    return probs
+
+
+def test_windowed_threshold_first_window_is_101_images_over_100():
+    """train.py checks at idx 100, 200, ...: its first window holds the 101
+    images 0-100 and every window's sum is divided by 100: 101 rows of 4
+    give 4.04, inside (4, 6)."""
+    probs = rows_with_counts([4] * 101)
+    assert windowed_class_threshold([probs], bound=4) == 0.05
+    # 100 rows of 4 and one of 0 give 4.0, not inside: t rises and the
+    # data ends before another window.
+    probs = rows_with_counts([4] * 100 + [0])
+    assert windowed_class_threshold([probs], bound=4) == pytest.approx(0.051)
+
+
+def test_windowed_threshold_rises_one_step_per_window():
+    """8 classes at 0.0505 pass t = 0.05 only: the first window counts 13
+    each (13.13), the second, at t = 0.051, counts 5 each (5.0)."""
+    probs = rows_with_counts([5] * 300)
+    probs[:, 10:18] = 0.0505
+    assert windowed_class_threshold([probs], bound=4) == pytest.approx(0.051)
+
+
+def test_windowed_threshold_counts_each_image_at_the_current_t():
+    """Images after the first window are counted at the raised t: rows whose
+    classes lie just below it count 0 there."""
+    probs = rows_with_counts([10] * 101 + [5] * 100, high=0.0505)
+    # window 1 at 0.05: 10.1; window 2 at 0.051: 0; the pass ends, t raised
+    # twice.
+    assert windowed_class_threshold([probs], bound=4) == pytest.approx(0.052)
+
+
+def test_windowed_threshold_ends_with_the_data():
+    """One upward pass: the trailing partial window is never checked."""
+    probs = rows_with_counts([10] * 250)
+    assert windowed_class_threshold([probs], bound=4) == pytest.approx(0.052)
+
+
+def test_windowed_threshold_reads_chunks_lazily_and_stops_early():
+    probs = rows_with_counts([13] * 101 + [5] * 100 + [10] * 100)
+    probs[:101, 5:13] = 0.0505
+    chunks_read = []
+
+    def chunks():
+        for begin in range(0, len(probs), 30):
+            chunks_read.append(begin)
+            yield probs[begin:begin + 30]
+
+    assert windowed_class_threshold(chunks(), bound=4) == pytest.approx(0.051)
+    # The stop is at image 200, in the chunk from 180: nothing after it.
+    assert chunks_read[-1] == 180

@@ -17,11 +17,12 @@ ccd_script_values = dict(
     default_hooks=dict(
         # tau_H = 2.0 instead of 0.5 (3.3).
         initial_labels=dict(entropy_threshold=2.0),
-        # t calibrated at each update so that 4 to 6 classes per image get a
-        # crop, instead of t = 0.5 (3.2).
-        # The boxes drawn from the CAM with its positive part x3.
+        # t calibrated at each update by train.py's procedure (raised by
+        # 0.001 per window of 100 shuffled images until a window has 4 to 6
+        # classes per image), instead of t = 0.5 (3.2). The boxes drawn from
+        # the CAM with its positive part x3.
         label_update=dict(
-            class_threshold='adaptive',
+            class_threshold='windowed',
             adaptive_bound=4,
             boxes_from_scaled_cam=True),
         # Positive CAM values x3 (the head's positive_cam_scale) from the
