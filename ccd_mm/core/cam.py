@@ -143,7 +143,8 @@ def cam_to_boxes(cams: Tensor,
                  image_size: Tuple[int, int],
                  threshold: float = 0.95,
                  offset: int = 80,
-                 eps: float = 1e-5) -> Tensor:
+                 eps: float = 1e-5,
+                 box_rule: str = 'bounding') -> Tensor:
     """Local-view boxes from class activation maps (CCD Sec. 3.2, Eq. 4).
 
     For each map: bilinear upsampling to the view size
@@ -154,10 +155,14 @@ def cam_to_boxes(cams: Tensor,
     offsets") and clipped to the image.
 
     Notes:
-        * The box is the true bounding box of the above-threshold region. The
-          released script instead takes the first and last above-threshold
-          pixels in row-major order as the corners, which cuts off parts of
-          non-rectangular regions.
+        * ``box_rule='bounding'``: the true bounding box of the
+          above-threshold region. ``'row_major_corners'``: the released
+          script's box, whose corners are the first and last above-threshold
+          pixels in row-major order (rows and columns each sorted), which
+          spans the region's rows but can cut off columns of a region that
+          is not a rectangle; its ends are the last pixel's index plus
+          ``offset`` (the script's slice end), one pixel short of the
+          bounding rule's.
         * A map with no pixel above the threshold (a constant map, whose
           normalised values are all 0, or one whose range is comparable to
           ``eps``) carries no location, so its box is the whole image.
@@ -171,11 +176,16 @@ def cam_to_boxes(cams: Tensor,
         offset (int): margin in pixels added on every side. Default 80 (paper
             and released script, on the 640 view).
         eps (float): added to ``max - min`` in the normalisation. Default 1e-5.
+        box_rule (str): ``'bounding'`` (default) or ``'row_major_corners'``
+            (released script), see the notes.
 
     Returns:
         Tensor: ``(K, 4)`` long boxes ``x1, y1, x2, y2`` with exclusive
         ``x2, y2``, so the crop is ``img[..., y1:y2, x1:x2]``.
     """
+    if box_rule not in ('bounding', 'row_major_corners'):
+        raise ValueError("box_rule must be 'bounding' or "
+                         f"'row_major_corners', got {box_rule!r}")
     height, width = image_size
     if cams.shape[0] == 0:
         return torch.zeros((0, 4), dtype=torch.long, device=cams.device)
@@ -187,13 +197,21 @@ def cam_to_boxes(cams: Tensor,
     low = maps.amin(dim=(1, 2), keepdim=True)
     high = maps.amax(dim=(1, 2), keepdim=True)
     above = (maps - low) / (high - low + eps) >= threshold
-    rows = above.any(dim=2)
-    cols = above.any(dim=1)
-    found = rows.any(dim=1)
-    y1 = _first_true(rows)
-    y2 = height - _first_true(rows.flip(1))
-    x1 = _first_true(cols)
-    x2 = width - _first_true(cols.flip(1))
+    found = above.flatten(1).any(dim=1)
+    if box_rule == 'bounding':
+        rows = above.any(dim=2)
+        cols = above.any(dim=1)
+        y1 = _first_true(rows)
+        y2 = height - _first_true(rows.flip(1))
+        x1 = _first_true(cols)
+        x2 = width - _first_true(cols.flip(1))
+    else:
+        flat = above.flatten(1)
+        first = _first_true(flat)
+        last = flat.shape[1] - 1 - _first_true(flat.flip(1))
+        y1, y2 = first // width, last // width
+        x1 = torch.minimum(first % width, last % width)
+        x2 = torch.maximum(first % width, last % width)
     boxes = torch.stack([(x1 - offset).clamp(min=0),
                          (y1 - offset).clamp(min=0),
                          (x2 + offset).clamp(max=width),

@@ -79,6 +79,7 @@ def cam_local_scores(
         cam_threshold: float = 0.95,
         box_offset: int = 80,
         scaled_cam: bool = False,
+        box_rule: str = 'bounding',
         batch_size: int = 32,
         num_workers: int = 2,
         size_divisor: int = 32,
@@ -94,7 +95,8 @@ def cam_local_scores(
     (longer side ``crop_size``, aspect kept) and the per-class max over an
     image's crops is its local label (Eq. 5). An image without a selected
     class gets zeros. With ``scaled_cam`` the boxes come from the CAM whose
-    positive part the head scales (the released script's).
+    positive part the head scales (the released script's); ``box_rule`` as
+    in :func:`cam_to_boxes`.
 
     Returns:
         (local scores (N, C) identical on every rank, stats) where stats has
@@ -119,9 +121,11 @@ def cam_local_scores(
         for row, index in enumerate(batch.indices[batch.decoded].tolist()):
             chosen = torch.nonzero(selected[row]).flatten()
             classes[index] = chosen.cpu()
-            boxes[index] = cam_to_boxes(cams[row,
-                                             chosen], (view_size, view_size),
-                                        cam_threshold, box_offset).cpu()
+            boxes[index] = cam_to_boxes(
+                cams[row, chosen], (view_size, view_size),
+                cam_threshold,
+                box_offset,
+                box_rule=box_rule).cpu()
 
     crops = CropViewDataset(img_paths, boxes, view_size, crop_size,
                             size_divisor, decoder)

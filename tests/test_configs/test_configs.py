@@ -133,6 +133,7 @@ SCRIPT_VALUE_PATHS = {
     '.default_hooks.label_update.adaptive_bound',
     '.default_hooks.warmup.cam_scale_from_epoch',
     '.default_hooks.label_update.boxes_from_scaled_cam',
+    '.default_hooks.label_update.box_rule',
     '.model.head.positive_cam_scale',
     '.optim_wrapper.paramwise_cfg',
     '.train_dataloader.dataset.target_transform.alpha',
@@ -170,6 +171,7 @@ def test_script_preset_changes_only_the_script_values(dataset):
     # and draws the boxes from the scaled CAM.
     assert hooks.warmup.cam_scale_from_epoch == 0
     assert hooks.label_update.boxes_from_scaled_cam is True
+    assert hooks.label_update.box_rule == 'row_major_corners'
     assert cfg.model.head.positive_cam_scale == 3.0
     # models.py builds torchvision's ImageNet ResNet-50 whatever its --arch.
     assert cfg.model.backbone.depth == 50

@@ -215,3 +215,22 @@ def test_windowed_threshold_reads_chunks_lazily_and_stops_early():
     assert windowed_class_threshold(chunks(), bound=4) == pytest.approx(0.051)
     # The stop is at image 200, in the chunk from 180: nothing after it.
     assert chunks_read[-1] == 180
+
+
+def test_row_major_corners_are_the_scripts_box():
+    """An L-shaped region: the bounding box spans columns 1-4, the first
+    above-threshold pixel in row-major order is (1, 4) and the last (3, 1):
+    the script's box spans the rows 1-3 and the columns 1-4 too, but an L
+    the other way round, first (1, 1) and last (3, 2), spans columns 1-2
+    only. The script's slice ends at the last pixel's index + offset."""
+    cams = torch.zeros(2, 5, 6)
+    cams[0, 1, 4] = cams[0, 2, 1:5] = cams[0, 3, 1] = 1.0
+    cams[1, 1, 1] = cams[1, 2, 1:5] = cams[1, 3, 2] = 1.0
+    bounding = cam_to_boxes(cams, (5, 6), threshold=0.95, offset=0)
+    assert bounding.tolist() == [[1, 1, 5, 4], [1, 1, 5, 4]]
+    script = cam_to_boxes(
+        cams, (5, 6), threshold=0.95, offset=0, box_rule='row_major_corners')
+    assert script.tolist() == [[1, 1, 4, 3], [1, 1, 2, 3]]
+    grown = cam_to_boxes(
+        cams, (5, 6), threshold=0.95, offset=1, box_rule='row_major_corners')
+    assert grown.tolist() == [[0, 0, 5, 4], [0, 0, 3, 4]]

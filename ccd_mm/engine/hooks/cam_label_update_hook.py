@@ -70,6 +70,11 @@ class CAMLabelUpdateHook(Hook):
             while that is on, as the released script does; min-max
             normalisation then thresholds a different map. False (paper)
             draws them from the unscaled CAM. Defaults to False.
+        box_rule (str): How a box is read off the thresholded CAM:
+            'bounding' (the region's bounding box) or 'row_major_corners'
+            (the released script's corners, the first and last pixels in
+            row-major order; :func:`~ccd_mm.core.cam.cam_to_boxes`).
+            Defaults to 'bounding'.
         size_divisor (int): Crop sides are rounded to multiples of it so
             crops batch by shape. Defaults to 32.
         batch_size (int): Images per loader batch and classifier forward;
@@ -100,6 +105,7 @@ class CAMLabelUpdateHook(Hook):
                  cam_threshold: float = 0.95,
                  box_offset: int = 80,
                  boxes_from_scaled_cam: bool = False,
+                 box_rule: str = 'bounding',
                  size_divisor: int = 32,
                  batch_size: int = 32,
                  num_workers: int = 2,
@@ -114,6 +120,9 @@ class CAMLabelUpdateHook(Hook):
         if not 0 <= cam_threshold <= 1:
             raise ValueError(
                 f'cam_threshold must lie in [0, 1], got {cam_threshold}')
+        if box_rule not in ('bounding', 'row_major_corners'):
+            raise ValueError("box_rule must be 'bounding' or "
+                             f"'row_major_corners', got {box_rule!r}")
         if box_offset < 0:
             raise ValueError(f'box_offset must be >= 0, got {box_offset}')
         if adaptive_bound <= 0:
@@ -139,6 +148,7 @@ class CAMLabelUpdateHook(Hook):
         self.cam_threshold = cam_threshold
         self.box_offset = box_offset
         self.boxes_from_scaled_cam = boxes_from_scaled_cam
+        self.box_rule = box_rule
         self.size_divisor = size_divisor
         self.batch_size = batch_size
         self.num_workers = num_workers
@@ -196,6 +206,7 @@ class CAMLabelUpdateHook(Hook):
                 cam_threshold=self.cam_threshold,
                 box_offset=self.box_offset,
                 scaled_cam=self.boxes_from_scaled_cam,
+                box_rule=self.box_rule,
                 batch_size=self.batch_size,
                 num_workers=self.num_workers,
                 size_divisor=self.size_divisor,

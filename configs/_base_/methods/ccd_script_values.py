@@ -20,11 +20,13 @@ ccd_script_values = dict(
         # t calibrated at each update by train.py's procedure (raised by
         # 0.001 per window of 100 shuffled images until a window has 4 to 6
         # classes per image), instead of t = 0.5 (3.2). The boxes drawn from
-        # the CAM with its positive part x3.
+        # the CAM with its positive part x3, their corners the first and last
+        # above-threshold pixels in row-major order.
         label_update=dict(
             class_threshold='windowed',
             adaptive_bound=4,
-            boxes_from_scaled_cam=True),
+            boxes_from_scaled_cam=True,
+            box_rule='row_major_corners'),
         # Positive CAM values x3 (the head's positive_cam_scale) from the
         # first epoch's training on: train.py sets it after epoch 0's
         # labelling, before that epoch trains.
