@@ -1,7 +1,8 @@
 """The method's equations as pure torch functions (no mm imports)."""
 from .aggregate import blend_labels, cdul_global_local, grid_boxes, local_max
 from .bias import confident_mask, debias, entropy, estimate_clip_bias
-from .cam import adaptive_class_threshold, cam_to_boxes, select_classes
+from .cam import (adaptive_class_threshold, cam_to_boxes, scale_positive_cam,
+                  select_classes, windowed_class_threshold)
 from .consistency import consistency_loss, soft_bce_with_logits
 from .early_stop import binarize_saturated, label_free_stop_epoch, select_epoch
 from .gradient_alignment import (alignment_loss, alignment_psi,
@@ -14,6 +15,6 @@ __all__ = [
     'confident_mask', 'consistency_loss', 'debias', 'entropy',
     'estimate_clip_bias', 'gradient_alignment_step', 'grid_boxes',
     'label_free_stop_epoch', 'labels_to_latent', 'local_max',
-    'pseudo_label_statistics', 'select_classes', 'select_epoch',
-    'soft_bce_with_logits'
+    'pseudo_label_statistics', 'scale_positive_cam', 'select_classes',
+    'select_epoch', 'soft_bce_with_logits', 'windowed_class_threshold'
 ]

@@ -43,7 +43,8 @@ def blend_labels(initial: Tensor, local: Tensor, alpha: float) -> Tensor:
 
     Args:
         initial (Tensor): ``(N, C)`` initial (debiased) pseudo-labels.
-        local (Tensor): ``(N, C)`` debiased local labels.
+        local (Tensor): ``(N, C)`` debiased local labels, in ``[0, 1]``
+            (paper) or unclamped (released script).
         alpha (float): weight a of the initial label, in ``[0, 1]``.
 
     Returns:

@@ -74,7 +74,10 @@ def estimate_clip_bias(probs: Tensor,
     return bias, has_estimate
 
 
-def debias(probs: Tensor, bias: Tensor, floor: float = 0.05) -> Tensor:
+def debias(probs: Tensor,
+           bias: Tensor,
+           floor: float = 0.05,
+           saturate: bool = True) -> Tensor:
     """Inverse transform of the CLIP bias: ``clamp(max(p, floor) / b, 0, 1)``.
 
     CCD Sec. 3.3 ("multiplying each class's softmax probability by the inverse
@@ -89,10 +92,14 @@ def debias(probs: Tensor, bias: Tensor, floor: float = 0.05) -> Tensor:
         floor (float): lower bound applied before the division so that tiny
             probabilities do not vanish. Default 0.05 (= 1/20, the released
             script's value).
+        saturate (bool): clamp the result to ``[0, 1]``. False returns
+            ``max(p, floor) / b``, which can exceed 1: the released script's
+            local label, which it blends before any clamp. Default True.
 
     Returns:
-        Tensor: pseudo-labels in ``[0, 1]``, same shape as ``probs``. Values
-        that reach 1 are the saturated ones used by
+        Tensor: pseudo-labels in ``[0, 1]`` (with ``saturate``), same shape as
+        ``probs``. Values that reach 1 are the saturated ones used by
         :func:`~ccd_mm.core.early_stop.binarize_saturated`.
     """
-    return (probs.clamp(min=floor) / bias).clamp(0.0, 1.0)
+    debiased = probs.clamp(min=floor) / bias
+    return debiased.clamp(0.0, 1.0) if saturate else debiased

@@ -28,13 +28,16 @@ def normalize_for_classifier(classifier: torch.nn.Module,
 
 
 @torch.no_grad()
-def classifier_cams(classifier: torch.nn.Module,
-                    views: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+def classifier_cams(
+        classifier: torch.nn.Module,
+        views: torch.Tensor,
+        scaled_cam: bool = False) -> Tuple[torch.Tensor, torch.Tensor]:
     """(logits (B, C), class activation maps (B, C, h, w)) of a classifier
-    whose head has ``forward_cam`` (``CAMMultiLabelHead``)."""
+    whose head has ``forward_cam`` (``CAMMultiLabelHead``); with
+    ``scaled_cam`` the maps the logits pool (positive part scaled)."""
     feats = classifier.extract_feat(
         normalize_for_classifier(classifier, views))
-    cams = classifier.head.forward_cam(feats)
+    cams = classifier.head.forward_cam(feats, scaled=scaled_cam)
     return classifier.head(feats).float(), cams.float()
 
 
@@ -75,6 +78,8 @@ def cam_local_scores(
         class_threshold: float,
         cam_threshold: float = 0.95,
         box_offset: int = 80,
+        scaled_cam: bool = False,
+        box_rule: str = 'bounding',
         batch_size: int = 32,
         num_workers: int = 2,
         size_divisor: int = 32,
@@ -89,7 +94,9 @@ def cam_local_scores(
     box from its CAM (:func:`cam_to_boxes`); the teacher labels the crops
     (longer side ``crop_size``, aspect kept) and the per-class max over an
     image's crops is its local label (Eq. 5). An image without a selected
-    class gets zeros.
+    class gets zeros. With ``scaled_cam`` the boxes come from the CAM whose
+    positive part the head scales (the released script's); ``box_rule`` as
+    in :func:`cam_to_boxes`.
 
     Returns:
         (local scores (N, C) identical on every rank, stats) where stats has
@@ -109,14 +116,16 @@ def cam_local_scores(
                                show_progress):
         if batch.views is None:
             continue
-        logits, cams = classifier_cams(classifier, batch.views)
+        logits, cams = classifier_cams(classifier, batch.views, scaled_cam)
         selected = select_classes(logits, class_threshold)
         for row, index in enumerate(batch.indices[batch.decoded].tolist()):
             chosen = torch.nonzero(selected[row]).flatten()
             classes[index] = chosen.cpu()
-            boxes[index] = cam_to_boxes(cams[row,
-                                             chosen], (view_size, view_size),
-                                        cam_threshold, box_offset).cpu()
+            boxes[index] = cam_to_boxes(
+                cams[row, chosen], (view_size, view_size),
+                cam_threshold,
+                box_offset,
+                box_rule=box_rule).cpu()
 
     crops = CropViewDataset(img_paths, boxes, view_size, crop_size,
                             size_divisor, decoder)

@@ -70,8 +70,9 @@ def test_row_with_the_released_script_values(tmp_path):
     hooks = built_hooks(cfg)
     assert hooks['initial_labels'].entropy_threshold == 2.0
     assert (hooks['label_update'].class_threshold,
-            hooks['label_update'].adaptive_bound) == ('adaptive', 4)
-    assert hooks['warmup'].cam_scale_from_epoch == 1
+            hooks['label_update'].adaptive_bound) == ('windowed', 4)
+    assert hooks['warmup'].cam_scale_from_epoch == 0
+    assert hooks['label_update'].boxes_from_scaled_cam
     assert cfg.train_dataloader.dataset.target_transform.alpha == 0.2
     assert cfg.model.head.positive_cam_scale == 3.0
     assert cfg.optim_wrapper.paramwise_cfg.custom_keys.head.lr_mult == 10

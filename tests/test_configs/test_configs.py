@@ -132,9 +132,20 @@ SCRIPT_VALUE_PATHS = {
     '.default_hooks.label_update.class_threshold',
     '.default_hooks.label_update.adaptive_bound',
     '.default_hooks.warmup.cam_scale_from_epoch',
+    '.default_hooks.label_update.boxes_from_scaled_cam',
+    '.default_hooks.label_update.box_rule',
     '.model.head.positive_cam_scale',
     '.optim_wrapper.paramwise_cfg',
     '.train_dataloader.dataset.target_transform.alpha',
+    '.train_dataloader.dataset.prompt_templates',
+    '.train_dataloader.dataset.target_transform.clamp_local',
+}
+# Where the script's ResNet-50 lands in the presets of ImageNet-backbone
+# datasets (the ShapesML ones keep their own backbone).
+SCRIPT_BACKBONE_PATHS = {
+    '.model.backbone.depth',
+    '.model.backbone.init_cfg.checkpoint',
+    '.model.backbone.init_cfg.prefix',
 }
 
 
@@ -143,21 +154,36 @@ def test_script_preset_changes_only_the_script_values(dataset):
     paper = load(f'ccd_{dataset}.py').to_dict()
     script = load(f'ccd_{dataset}_script.py').to_dict()
     del script['ccd_script_values']
-    assert leaf_differences(paper, script) == SCRIPT_VALUE_PATHS | {
-        '.teacher.normalization',
-        '.pseudo_label_dataset.target_transform.alpha',
-    }
+    assert leaf_differences(
+        paper, script) == SCRIPT_VALUE_PATHS | SCRIPT_BACKBONE_PATHS | {
+            '.teacher.normalization',
+            '.pseudo_label_dataset.target_transform.alpha',
+            '.pseudo_label_dataset.prompt_templates',
+            '.pseudo_label_dataset.target_transform.clamp_local',
+        }
     cfg = load(f'ccd_{dataset}_script.py')
     hooks = cfg.default_hooks
     assert cfg.teacher.normalization == 'imagenet'
     assert hooks.initial_labels.entropy_threshold == 2.0
     assert (hooks.label_update.class_threshold,
-            hooks.label_update.adaptive_bound) == ('adaptive', 4)
-    assert hooks.warmup.cam_scale_from_epoch == 1
+            hooks.label_update.adaptive_bound) == ('windowed', 4)
+    # train.py sets the x3 after epoch 0's labelling, before its training,
+    # and draws the boxes from the scaled CAM.
+    assert hooks.warmup.cam_scale_from_epoch == 0
+    assert hooks.label_update.boxes_from_scaled_cam is True
+    assert hooks.label_update.box_rule == 'row_major_corners'
     assert cfg.model.head.positive_cam_scale == 3.0
+    # models.py builds torchvision's ImageNet ResNet-50 whatever its --arch.
+    assert cfg.model.backbone.depth == 50
+    assert cfg.model.backbone.init_cfg == dict(
+        type='Pretrained', checkpoint='torchvision://resnet50')
     assert cfg.optim_wrapper.paramwise_cfg == dict(
         custom_keys=dict(head=dict(lr_mult=10)))
     assert cfg.train_dataloader.dataset.target_transform.alpha == 0.2
+    assert cfg.train_dataloader.dataset.target_transform.clamp_local is False
+    # train.py's one template, without a period, on every dataset.
+    assert cfg.train_dataloader.dataset.prompt_templates == (
+        'a photo of the {}', )
 
 
 @pytest.mark.parametrize('dataset', DATASETS)
@@ -184,6 +210,15 @@ def test_cdul_preset(dataset):
     assert train.batch_size == (8 if dataset.startswith('voc') else 16)
     assert cfg.train_cfg.max_epochs == 20
     assert cfg.model.head.type == 'KLMultiLabelHead'
+
+
+def test_shapesml_script_preset_keeps_the_shapesml_backbone():
+    """The script's ResNet-50 is an ImageNet model: ShapesML keeps its own
+    small backbone."""
+    script = load('shapes/ccd_shapesml_script.py')
+    assert script.model.backbone == load(
+        'shapes/ccd_shapesml.py').model.backbone
+    assert script.model.head.positive_cam_scale == 3.0
 
 
 def test_shapesml_scales_the_paper_sizes():

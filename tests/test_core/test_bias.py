@@ -63,6 +63,15 @@ def test_debias_floor_divide_clamp():
         probs, bias, floor=0.0).tolist()[0] == pytest.approx([0.04, 0.6, 1.0])
 
 
+def test_debias_unsaturated_keeps_values_above_one():
+    probs = torch.tensor([[0.02, 0.3, 0.9]])
+    bias = torch.tensor([0.5, 0.5, 0.5])
+    # max(p, 0.05) / 0.5, no clamp: the released script's local label.
+    assert debias(
+        probs, bias,
+        saturate=False).tolist()[0] == pytest.approx([0.1, 0.6, 1.8])
+
+
 def test_debias_broadcasts_per_image_bias():
     probs = torch.tensor([[0.2, 0.4], [0.2, 0.4]])
     bias = torch.tensor([[0.4, 0.8], [0.25, 1.0]])

@@ -1,7 +1,9 @@
 import pytest
 import torch
 
-from ccd_mm.core import adaptive_class_threshold, cam_to_boxes, select_classes
+from ccd_mm.core import (adaptive_class_threshold, cam_to_boxes,
+                         scale_positive_cam, select_classes,
+                         windowed_class_threshold)
 
 
 def test_select_classes_inclusive_threshold():
@@ -137,3 +139,98 @@ def test_several_maps_empty_and_constant():
     empty = cam_to_boxes(torch.zeros(0, 8, 8), (8, 8))
     assert empty.shape == (0, 4)
     assert empty.dtype == torch.long
+
+
+def test_scale_positive_cam_scales_only_positive_values():
+    cam = torch.tensor([[-2.0, 0.0, 0.5, 1.0]])
+    torch.testing.assert_close(
+        scale_positive_cam(cam, 3.0), torch.tensor([[-2.0, 0.0, 1.5, 3.0]]))
+
+
+def test_boxes_of_the_scaled_cam_are_not_the_unscaled_ones():
+    """Min-max normalisation after the x3 of the positive part moves the
+    positive values towards 0: (0.85 + 3) / 4 = 0.9625 passes 0.95,
+    (3 * 0.85 + 3) / 6 = 0.925 does not."""
+    cam = torch.tensor([[[-3.0, 0.0, 0.85, 1.0]]])
+    unscaled = cam_to_boxes(cam, (1, 4), threshold=0.95, offset=0)
+    scaled = cam_to_boxes(
+        scale_positive_cam(cam, 3.0), (1, 4), threshold=0.95, offset=0)
+    assert unscaled.tolist() == [[2, 0, 4, 1]]
+    assert scaled.tolist() == [[3, 0, 4, 1]]
+
+
+def rows_with_counts(counts, high=0.9):
+    """Probability rows (N, 20) with counts[i] classes at ``high``."""
+    probs = torch.zeros(len(counts), 20)
+    for row, count in enumerate(counts):
+        probs[row, :count] = high
+    return probs
+
+
+def test_windowed_threshold_first_window_is_101_images_over_100():
+    """train.py checks at idx 100, 200, ...: its first window holds the 101
+    images 0-100 and every window's sum is divided by 100: 101 rows of 4
+    give 4.04, inside (4, 6)."""
+    probs = rows_with_counts([4] * 101)
+    assert windowed_class_threshold([probs], bound=4) == 0.05
+    # 100 rows of 4 and one of 0 give 4.0, not inside: t rises and the
+    # data ends before another window.
+    probs = rows_with_counts([4] * 100 + [0])
+    assert windowed_class_threshold([probs], bound=4) == pytest.approx(0.051)
+
+
+def test_windowed_threshold_rises_one_step_per_window():
+    """8 classes at 0.0505 pass t = 0.05 only: the first window counts 13
+    each (13.13), the second, at t = 0.051, counts 5 each (5.0)."""
+    probs = rows_with_counts([5] * 300)
+    probs[:, 10:18] = 0.0505
+    assert windowed_class_threshold([probs], bound=4) == pytest.approx(0.051)
+
+
+def test_windowed_threshold_counts_each_image_at_the_current_t():
+    """Images after the first window are counted at the raised t: rows whose
+    classes lie just below it count 0 there."""
+    probs = rows_with_counts([10] * 101 + [5] * 100, high=0.0505)
+    # window 1 at 0.05: 10.1; window 2 at 0.051: 0; the pass ends, t raised
+    # twice.
+    assert windowed_class_threshold([probs], bound=4) == pytest.approx(0.052)
+
+
+def test_windowed_threshold_ends_with_the_data():
+    """One upward pass: the trailing partial window is never checked."""
+    probs = rows_with_counts([10] * 250)
+    assert windowed_class_threshold([probs], bound=4) == pytest.approx(0.052)
+
+
+def test_windowed_threshold_reads_chunks_lazily_and_stops_early():
+    probs = rows_with_counts([13] * 101 + [5] * 100 + [10] * 100)
+    probs[:101, 5:13] = 0.0505
+    chunks_read = []
+
+    def chunks():
+        for begin in range(0, len(probs), 30):
+            chunks_read.append(begin)
+            yield probs[begin:begin + 30]
+
+    assert windowed_class_threshold(chunks(), bound=4) == pytest.approx(0.051)
+    # The stop is at image 200, in the chunk from 180: nothing after it.
+    assert chunks_read[-1] == 180
+
+
+def test_row_major_corners_are_the_scripts_box():
+    """An L-shaped region: the bounding box spans columns 1-4, the first
+    above-threshold pixel in row-major order is (1, 4) and the last (3, 1):
+    the script's box spans the rows 1-3 and the columns 1-4 too, but an L
+    the other way round, first (1, 1) and last (3, 2), spans columns 1-2
+    only. The script's slice ends at the last pixel's index + offset."""
+    cams = torch.zeros(2, 5, 6)
+    cams[0, 1, 4] = cams[0, 2, 1:5] = cams[0, 3, 1] = 1.0
+    cams[1, 1, 1] = cams[1, 2, 1:5] = cams[1, 3, 2] = 1.0
+    bounding = cam_to_boxes(cams, (5, 6), threshold=0.95, offset=0)
+    assert bounding.tolist() == [[1, 1, 5, 4], [1, 1, 5, 4]]
+    script = cam_to_boxes(
+        cams, (5, 6), threshold=0.95, offset=0, box_rule='row_major_corners')
+    assert script.tolist() == [[1, 1, 4, 3], [1, 1, 2, 3]]
+    grown = cam_to_boxes(
+        cams, (5, 6), threshold=0.95, offset=1, box_rule='row_major_corners')
+    assert grown.tolist() == [[0, 0, 5, 4], [0, 0, 3, 4]]

@@ -136,6 +136,23 @@ def test_ccd_label_stages():
     assert list(transform.label_stages(table)) == ['initial', 'debiased']
 
 
+def test_ccd_blend_clamps_the_local_label_first_or_only_the_blend():
+    initial = torch.tensor([0.04])  # debiased: 0.04 -> 0.05 / 0.5 = 0.1
+    local = torch.tensor([0.9])  # debiased: 1.8
+    bias = torch.tensor([0.5])
+    # Paper preset: the local label saturates at 1 before the blend.
+    paper = DebiasPseudoLabel(alpha=0.2).targets(initial, bias, local)
+    torch.testing.assert_close(paper, torch.tensor([0.2 * 0.1 + 0.8 * 1.0]))
+    # Released script: 0.2 * 0.1 + 0.8 * 1.8 = 1.46, clamped to 1.
+    script = DebiasPseudoLabel(
+        alpha=0.2, clamp_local=False).targets(initial, bias, local)
+    torch.testing.assert_close(script, torch.tensor([1.0]))
+    below_one = DebiasPseudoLabel(
+        alpha=0.2, clamp_local=False).targets(initial, bias,
+                                              torch.tensor([0.55]))
+    torch.testing.assert_close(below_one, torch.tensor([0.02 + 0.8 * 1.1]))
+
+
 def test_cdul_label_stages():
     table = filled_table(extra_fields=LatentPseudoLabel.table_fields)
     table.write('initial_labels', torch.full((5, 3), 0.75))

@@ -43,6 +43,7 @@ def test_hook_arguments_are_checked_when_the_runner_builds(shapes_config):
     ('CAMLabelUpdateHook', dict(class_threshold='auto'), 'class_threshold'),
     ('CAMLabelUpdateHook', dict(cam_threshold=-0.1), 'cam_threshold'),
     ('CAMLabelUpdateHook', dict(box_offset=-1), 'box_offset'),
+    ('CAMLabelUpdateHook', dict(box_rule='bbox'), 'box_rule'),
     ('CAMLabelUpdateHook', dict(crop_size=0), 'crop_size'),
     ('CAMLabelUpdateHook', dict(adaptive_bound=0), 'adaptive_bound'),
     ('CAMLabelUpdateHook', dict(update_epochs=(-1, )), 'update_epochs'),

@@ -9,7 +9,7 @@ from PIL import Image
 
 import ccd_mm  # noqa: F401  (registers the CAM head)
 from ccd_mm.core.aggregate import local_max
-from ccd_mm.core.cam import cam_to_boxes
+from ccd_mm.core.cam import cam_to_boxes, scale_positive_cam
 from ccd_mm.labeling import (CropViewDataset, GlobalViewDataset,
                              cam_local_scores, classifier_cams)
 from ccd_mm.teachers import CLIPTeacher
@@ -132,3 +132,19 @@ def test_unselected_classes_give_no_crop(scene):
         num_workers=0)
     assert torch.equal(local, torch.zeros(len(paths), len(CLASSES)))
     assert stats['mean_crops'] == 0
+
+
+def test_scaled_cams_are_the_maps_the_logits_pool(scene):
+    paths, classifier, _ = scene
+    _, view = GlobalViewDataset(paths[:1], VIEW)[0]
+    head = classifier.head
+    head.positive_cam_scale = 3.0
+    head.cam_scale_on.fill_(True)
+    try:
+        logits, scaled = classifier_cams(classifier, view[None], True)
+        _, unscaled = classifier_cams(classifier, view[None])
+    finally:
+        head.positive_cam_scale = 1.0
+        head.cam_scale_on.fill_(False)
+    torch.testing.assert_close(scaled, scale_positive_cam(unscaled, 3.0))
+    torch.testing.assert_close(logits, scaled.mean(dim=(2, 3)))

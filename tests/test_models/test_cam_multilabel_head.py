@@ -54,6 +54,13 @@ def test_positive_cam_scale_on_hand_numbers():
     torch.testing.assert_close(head(feats), expected)
     # the CAM itself stays unscaled
     torch.testing.assert_close(head.forward_cam(feats)[0, 0], feats[0][0, 0])
+    # unless asked for the map the logits pool
+    torch.testing.assert_close(
+        head.forward_cam(feats, scaled=True)[0, 0],
+        torch.tensor([[3., -2.], [9., -4.]]))
+    head.cam_scale_on.fill_(False)
+    torch.testing.assert_close(
+        head.forward_cam(feats, scaled=True)[0, 0], feats[0][0, 0])
 
 
 def test_loss_against_hand_computation():

@@ -15,7 +15,10 @@ class DebiasPseudoLabel(BaseTransform):
     The initial label is ``clamp(max(p_global, floor) / b, 0, 1)`` (CCD 3.3);
     once the CAM label update has run, the local label (max over crops,
     Eq. 5) is debiased the same way and blended with it:
-    ``clamp(alpha * initial + (1 - alpha) * local, 0, 1)`` (Eq. 6-7).
+    ``clamp(alpha * initial + (1 - alpha) * local, 0, 1)`` (Eq. 6-7). The
+    paper's debiased local label is clamped to ``[0, 1]`` first; the
+    released script blends it unclamped (``clamp_local=False``), so a crop
+    whose debiased score exceeds 1 can lift a low initial label to 1.
     Because the raw scores stay in the label table, these settings can change
     without running the teacher again.
 
@@ -40,6 +43,10 @@ class DebiasPseudoLabel(BaseTransform):
             1/20). Defaults to 0.05.
         alpha (float): Weight of the initial label in the blend (Eq. 7);
             paper 0.4, released script 0.2. Defaults to 0.4.
+        clamp_local (bool): Clamp the debiased local label to ``[0, 1]``
+            before the blend (paper). False clamps only the blend, as the
+            released script does (train.py, the label update). Defaults to
+            True.
     """
 
     table_fields = ()
@@ -47,7 +54,8 @@ class DebiasPseudoLabel(BaseTransform):
     def __init__(self,
                  debias: bool = True,
                  floor: float = 0.05,
-                 alpha: float = 0.4):
+                 alpha: float = 0.4,
+                 clamp_local: bool = True):
         if not 0 <= alpha <= 1:
             raise ValueError(f'alpha must lie in [0, 1], got {alpha}')
         if not 0 <= floor < 1:
@@ -55,6 +63,7 @@ class DebiasPseudoLabel(BaseTransform):
         self.debias = debias
         self.floor = floor
         self.alpha = alpha
+        self.clamp_local = clamp_local
 
     def targets(self,
                 global_scores: torch.Tensor,
@@ -65,7 +74,8 @@ class DebiasPseudoLabel(BaseTransform):
         initial = debias_scores(global_scores, bias, self.floor)
         if local_scores is None:
             return initial
-        local = debias_scores(local_scores, bias, self.floor)
+        local = debias_scores(
+            local_scores, bias, self.floor, saturate=self.clamp_local)
         return blend_labels(initial, local, self.alpha)
 
     def batch_targets(self, table) -> torch.Tensor:
@@ -98,4 +108,5 @@ class DebiasPseudoLabel(BaseTransform):
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(debias={self.debias}, '
-                f'floor={self.floor}, alpha={self.alpha})')
+                f'floor={self.floor}, alpha={self.alpha}, '
+                f'clamp_local={self.clamp_local})')

@@ -9,12 +9,15 @@ from mmengine.runner import Runner
 from mmpretrain.registry import HOOKS, MODELS
 from mmpretrain.utils import get_ori_model
 
-from ccd_mm.core.cam import adaptive_class_threshold
+from ccd_mm.core.cam import adaptive_class_threshold, windowed_class_threshold
 from ccd_mm.labeling import (cam_local_scores, check_pass_arguments,
                              classifier_scores)
 from ..eval_mode import eval_mode
 from ..pseudo_label_dataset_lookup import find_pseudo_label_dataset
 from ..teacher_config import resolve_teacher_config
+
+# The values of class_threshold that calibrate t instead of fixing it.
+ADAPTIVE_THRESHOLDS = ('adaptive', 'windowed')
 
 
 @HOOKS.register_module()
@@ -41,12 +44,20 @@ class CAMLabelUpdateHook(Hook):
             update runs. Paper: (2,), after E_w = 2 warm-up epochs; the
             released script's ``inf_num`` repeats it. Defaults to (2,).
         class_threshold (float | str): t in [0, 1], the sigmoid score a class
-            needs to get a crop; 'adaptive' calibrates it like the released
-            script (mean number of classes per image in (bound, bound + 2)
-            on ``adaptive_samples`` random images). Paper 0.5.
+            needs to get a crop. 'adaptive' calibrates it on
+            ``adaptive_samples`` random images: the first t of a grid whose
+            mean number of classes per image is below bound + 2
+            (:func:`~ccd_mm.core.cam.adaptive_class_threshold`). 'windowed'
+            runs the released script's procedure: one pass over the
+            training images in a seeded random order, t raised by 0.001 per
+            window of ``adaptive_samples`` images until a window's mean
+            lies in (bound, bound + 2)
+            (:func:`~ccd_mm.core.cam.windowed_class_threshold`); the images
+            are scored window by window, up to the stop. Paper 0.5.
         adaptive_bound (float): The bound of the adaptive threshold.
             Defaults to 4.
-        adaptive_samples (int): Images used to calibrate it. Defaults to 100.
+        adaptive_samples (int): Images used to calibrate it ('adaptive'), or
+            per window ('windowed'). Defaults to 100.
         view_size (int): Side of the classifier's square view. Paper 640.
         crop_size (int): Longer side of a crop given to the teacher (aspect
             kept). Paper 640.
@@ -54,6 +65,16 @@ class CAMLabelUpdateHook(Hook):
             normalisation. Paper 0.95 (supplementary Fig. 7).
         box_offset (int): Pixels (>= 0) added on every side of a box, on the
             ``view_size`` view. Paper 80 on 640.
+        boxes_from_scaled_cam (bool): Draw the boxes from the CAM the logits
+            pool, its positive part times the head's ``positive_cam_scale``
+            while that is on, as the released script does; min-max
+            normalisation then thresholds a different map. False (paper)
+            draws them from the unscaled CAM. Defaults to False.
+        box_rule (str): How a box is read off the thresholded CAM:
+            'bounding' (the region's bounding box) or 'row_major_corners'
+            (the released script's corners, the first and last pixels in
+            row-major order; :func:`~ccd_mm.core.cam.cam_to_boxes`).
+            Defaults to 'bounding'.
         size_divisor (int): Crop sides are rounded to multiples of it so
             crops batch by shape. Defaults to 32.
         batch_size (int): Images per loader batch and classifier forward;
@@ -67,8 +88,8 @@ class CAMLabelUpdateHook(Hook):
             their classes to ``cam_proposals_epoch_{e}.json`` in the work dir,
             for reports of the boxes' quality
             (:func:`ccd_mm.evaluation.cam_box_recall`). Defaults to False.
-        seed (int): Seed of the adaptive threshold's image sample.
-            Defaults to 0.
+        seed (int): Seed of the adaptive threshold's image sample or order
+            (``seed + epoch``). Defaults to 0.
     """
 
     priority = 'HIGH'
@@ -83,19 +104,25 @@ class CAMLabelUpdateHook(Hook):
                  crop_size: int = 640,
                  cam_threshold: float = 0.95,
                  box_offset: int = 80,
+                 boxes_from_scaled_cam: bool = False,
+                 box_rule: str = 'bounding',
                  size_divisor: int = 32,
                  batch_size: int = 32,
                  num_workers: int = 2,
                  record_boxes: int = 0,
                  record_proposals: bool = False,
                  seed: int = 0):
-        if class_threshold != 'adaptive' and not (isinstance(
+        if class_threshold not in ADAPTIVE_THRESHOLDS and not (isinstance(
                 class_threshold, (int, float)) and 0 <= class_threshold <= 1):
-            raise ValueError("class_threshold must lie in [0, 1] or be "
-                             f"'adaptive', got {class_threshold!r}")
+            raise ValueError("class_threshold must lie in [0, 1] or be one "
+                             f'of {ADAPTIVE_THRESHOLDS}, got '
+                             f'{class_threshold!r}')
         if not 0 <= cam_threshold <= 1:
             raise ValueError(
                 f'cam_threshold must lie in [0, 1], got {cam_threshold}')
+        if box_rule not in ('bounding', 'row_major_corners'):
+            raise ValueError("box_rule must be 'bounding' or "
+                             f"'row_major_corners', got {box_rule!r}")
         if box_offset < 0:
             raise ValueError(f'box_offset must be >= 0, got {box_offset}')
         if adaptive_bound <= 0:
@@ -120,6 +147,8 @@ class CAMLabelUpdateHook(Hook):
         self.crop_size = crop_size
         self.cam_threshold = cam_threshold
         self.box_offset = box_offset
+        self.boxes_from_scaled_cam = boxes_from_scaled_cam
+        self.box_rule = box_rule
         self.size_divisor = size_divisor
         self.batch_size = batch_size
         self.num_workers = num_workers
@@ -137,17 +166,27 @@ class CAMLabelUpdateHook(Hook):
             self.update(runner)
 
     def _threshold(self, classifier, dataset, epoch: int) -> float:
-        if self.class_threshold != 'adaptive':
+        if self.class_threshold not in ADAPTIVE_THRESHOLDS:
             return float(self.class_threshold)
         img_paths = dataset.image_paths()
         generator = torch.Generator().manual_seed(self.seed + epoch)
-        sample = torch.randperm(
-            len(img_paths), generator=generator)[:self.adaptive_samples]
-        probs = classifier_scores(classifier,
-                                  [img_paths[i] for i in sample.tolist()],
-                                  self.view_size, self.batch_size,
-                                  self.num_workers, dataset.image_decoder)
-        return adaptive_class_threshold(probs, self.adaptive_bound)
+        order = torch.randperm(len(img_paths), generator=generator).tolist()
+
+        def scores(begin: int) -> torch.Tensor:
+            window = order[begin:begin + self.adaptive_samples]
+            return classifier_scores(classifier,
+                                     [img_paths[i] for i in window],
+                                     self.view_size, self.batch_size,
+                                     self.num_workers, dataset.image_decoder)
+
+        if self.class_threshold == 'adaptive':
+            return adaptive_class_threshold(scores(0), self.adaptive_bound)
+        # A generator, so the windows after the stop are never scored.
+        windows = (
+            scores(begin)
+            for begin in range(0, len(order), self.adaptive_samples))
+        return windowed_class_threshold(
+            windows, self.adaptive_bound, window=self.adaptive_samples)
 
     def update(self, runner: Runner) -> None:
         """Recompute the local labels of every training image."""
@@ -166,6 +205,8 @@ class CAMLabelUpdateHook(Hook):
                 class_threshold=threshold,
                 cam_threshold=self.cam_threshold,
                 box_offset=self.box_offset,
+                scaled_cam=self.boxes_from_scaled_cam,
+                box_rule=self.box_rule,
                 batch_size=self.batch_size,
                 num_workers=self.num_workers,
                 size_divisor=self.size_divisor,

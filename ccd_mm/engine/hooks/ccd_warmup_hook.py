@@ -20,7 +20,7 @@ class CCDWarmupHook(Hook):
         warmup_epochs (int): E_w. Paper: 2.
         cam_scale_from_epoch (int, optional): 0-based epoch from which the
             head's ``positive_cam_scale`` applies (the released script's
-            ``coeff``, from its second epoch). None leaves it off.
+            ``coeff``, from its first epoch). None leaves it off.
             Defaults to None.
         consistency (bool): Whether the consistency term starts after the
             warm-up. False keeps it off for the whole run, as in the rows of

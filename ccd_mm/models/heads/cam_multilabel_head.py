@@ -7,6 +7,7 @@ from mmpretrain.models.heads import MultiLabelClsHead
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
+from ccd_mm.core.cam import scale_positive_cam
 from ccd_mm.core.consistency import soft_bce_with_logits
 
 
@@ -28,8 +29,8 @@ class CAMMultiLabelHead(MultiLabelClsHead):
         positive_cam_scale (float): Factor applied to the positive CAM values
             before pooling while the switch :attr:`cam_scale_on` is True.
             This is the released training script's ``coeff`` (3 there, from
-            the second epoch on); not in the paper. Defaults to 1.0 (paper:
-            no scaling).
+            the first epoch's training on); not in the paper. Defaults to
+            1.0 (paper: no scaling).
         thr (float, optional): Score threshold for ``pred_label``, as in
             :class:`MultiLabelClsHead`. Defaults to None (0.5 when ``topk``
             is None too).
@@ -48,7 +49,8 @@ class CAMMultiLabelHead(MultiLabelClsHead):
           is True the scaling also applies to ``predict``, as in the
           released script. Being a buffer, checkpoints carry it to
           evaluation.
-          :meth:`forward_cam` always returns the unscaled map.
+          :meth:`forward_cam` returns the unscaled map unless asked for the
+          one the logits pool (``scaled=True``).
         - Targets are always ``gt_score`` (soft pseudo-labels); a sample
           without it is an error rather than a silent one-hot fallback.
           The ``loss`` config of :class:`MultiLabelClsHead` is not used.
@@ -84,16 +86,25 @@ class CAMMultiLabelHead(MultiLabelClsHead):
                 'pooling neck from the model config.')
         return feat
 
-    def forward_cam(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
-        """Class activation maps ``(N, C, h, w)``, before any scaling."""
-        return self.cam_conv(self.pre_logits(feats))
+    def forward_cam(self,
+                    feats: Tuple[torch.Tensor],
+                    scaled: bool = False) -> torch.Tensor:
+        """Class activation maps ``(N, C, h, w)``.
+
+        Args:
+            feats (Tuple[torch.Tensor]): The backbone's feature maps.
+            scaled (bool): Return the map the logits pool, its positive part
+                times ``positive_cam_scale`` while :attr:`cam_scale_on`.
+                False returns it before any scaling. Defaults to False.
+        """
+        cam = self.cam_conv(self.pre_logits(feats))
+        if scaled and self.cam_scale_on:
+            cam = scale_positive_cam(cam, self.positive_cam_scale)
+        return cam
 
     def forward(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
         """Logits ``(N, C)``: global average pooling of the CAM."""
-        cam = self.forward_cam(feats)
-        if self.cam_scale_on:
-            cam = torch.where(cam > 0, cam * self.positive_cam_scale, cam)
-        return cam.mean(dim=(2, 3))
+        return self.forward_cam(feats, scaled=True).mean(dim=(2, 3))
 
     def _get_targets(self, data_samples: List[DataSample],
                      reference: torch.Tensor) -> torch.Tensor:

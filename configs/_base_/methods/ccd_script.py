@@ -4,6 +4,8 @@ _base_ = ['./ccd_paper.py', './ccd_script_values.py']
 
 teacher = _base_.ccd_script_values.teacher
 default_hooks = _base_.ccd_script_values.default_hooks
-model = _base_.ccd_script_values.model
+model = dict(
+    backbone=_base_.ccd_script_values.imagenet_backbone,
+    head=_base_.ccd_script_values.model.head)
 optim_wrapper = _base_.ccd_script_values.optim_wrapper
 pseudo_label_dataset = _base_.ccd_script_values.pseudo_label_dataset
