@@ -8,14 +8,15 @@ teacher = _base_.shapesml_teacher
 model = _base_.shapesml_model
 train_dataloader = dict(dataset=_base_.pseudo_label_dataset)
 
-# The paper's pixel sizes on ShapesML's 128 px images: the 640 px teacher
-# views and crops and the 448 px classifier views are the image size; the
-# boxes grow by 16 px (80 px on the 640 px view, x 128 / 640).
+# The paper's pixel sizes on ShapesML's 128 px images: the 448 px classifier
+# views are the image size, the 640 px teacher views and crops the teacher's
+# native size; the boxes grow by 16 px on the classifier's view (80 px on
+# the 640 px view, x 128 / 640).
 default_hooks = dict(
-    initial_labels=dict(view_size=_base_.image_size),
+    initial_labels=dict(view_size=_base_.teacher_size),
     label_update=dict(
         view_size=_base_.image_size,
-        crop_size=_base_.image_size,
+        crop_size=_base_.teacher_size,
         box_offset=16,
         # Boxes of 8 images go to cam_boxes_epoch_3.json for
         # tools/visualize.py.

@@ -10,11 +10,12 @@ train_dataloader = dict(
         _base_.pseudo_label_dataset,
         dataset=dict(pipeline=_base_.one_view_train_pipeline)))
 
-# The whole image, the snippets and the classifier's views at ShapesML's
-# image size, where the paper uses 448 px.
+# The teacher's whole-image view and snippets at its native size, the
+# classifier's views at ShapesML's image size, where the paper uses 448 px
+# for both.
 default_hooks = dict(
     initial_labels=dict(
-        view_size=_base_.image_size, snippet_size=_base_.image_size),
+        view_size=_base_.teacher_size, snippet_size=_base_.teacher_size),
     label_update=dict(view_size=_base_.image_size),
     logger=dict(interval=20))
 

@@ -79,8 +79,9 @@ def test_row_with_the_released_script_values(tmp_path):
     assert cfg.optim_wrapper.optimizer.lr == 1e-3  # ShapesML's rate
     assert cfg.teacher.normalization == 'imagenet'
     assert cfg.teacher.model_name == 'shapesml-clip-rn'
-    assert (hooks['label_update'].view_size, hooks['label_update'].crop_size,
-            hooks['label_update'].box_offset) == (128, 128, 16)
+    assert (hooks['initial_labels'].view_size, hooks['label_update'].view_size,
+            hooks['label_update'].crop_size,
+            hooks['label_update'].box_offset) == (96, 128, 96, 16)
 
 
 def test_row_selection_and_threshold_arguments(tmp_path):

@@ -1,6 +1,7 @@
 """Every config under configs/ builds, and the presets resolve to the
 values the papers and the released script set."""
 import argparse
+import json
 import re
 
 import pytest
@@ -222,19 +223,22 @@ def test_shapesml_script_preset_keeps_the_shapesml_backbone():
 
 
 def test_shapesml_scales_the_paper_sizes():
-    """128 px images: every view and crop size is the image size, the box
-    offset 80 px x 128 / 640."""
+    """128 px images: the classifier's views are the image size, the
+    teacher's views and crops its native size, the box offset 80 px x 128 /
+    640 on the classifier's view."""
     ccd = load('shapes/ccd_shapesml.py')
     hooks = ccd.default_hooks
     assert ccd.image_size == 128
-    assert hooks.initial_labels.view_size == 128
+    teacher_json = json.loads((REPO / ccd.teacher.model_config).read_text())
+    assert ccd.teacher_size == teacher_json['vision_cfg']['image_size'] == 96
+    assert hooks.initial_labels.view_size == 96
     assert (hooks.label_update.view_size, hooks.label_update.crop_size,
-            hooks.label_update.box_offset) == (128, 128, 16)
+            hooks.label_update.box_offset) == (128, 96, 16)
     assert hooks.label_free_checkpoint.view_size == 128
     cdul = load('shapes/cdul_shapesml.py')
     assert (cdul.default_hooks.initial_labels.view_size,
             cdul.default_hooks.initial_labels.snippet_size,
-            cdul.default_hooks.label_update.view_size) == (128, 128, 128)
+            cdul.default_hooks.label_update.view_size) == (96, 96, 128)
     # The method values are the paper's.
     paper = load('ccd_voc12.py').default_hooks
     for name in ('initial_labels', 'label_update', 'warmup'):

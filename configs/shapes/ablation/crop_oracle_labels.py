@@ -10,5 +10,5 @@ default_hooks = dict(
         _delete_=True,
         type='CropOracleLabelHook',
         view_size=_base_.image_size,
-        crop_size=_base_.image_size,
+        crop_size=_base_.teacher_size,
         box_offset=16))
