@@ -39,16 +39,13 @@ def test_complete_splits_pass(tmp_path):
     hook.before_test(runner)
 
 
-def test_check_runs_before_the_teacher_pass(tmp_path, tiny_clip_resnet,
-                                            monkeypatch):
-    """In a run, a validation split with a missing image stops training
-    before the initial labeling, not after the teacher pass."""
+def ccd_run_validated_on(voc_root, tmp_path, tiny_clip_resnet, monkeypatch):
+    """A CCD run on ShapesML whose validation split is the VOC split at
+    ``voc_root``, and whose teacher fails the test if it runs."""
     cfg = ccd_shapes_config(
         make_shapes_root(tmp_path / 'data'), tiny_clip_resnet,
         str(tmp_path / 'work'))
     cfg.default_hooks.eval_image_check = dict(type='EvalImageCheckHook')
-    voc_root = tmp_path / 'VOC2007'
-    write_voc(voc_root, dict(test=every_class_split(100)), ('000102', ))
     cfg.val_dataloader.dataset = dict(
         type='VOC',
         data_root=str(voc_root),
@@ -57,8 +54,19 @@ def test_check_runs_before_the_teacher_pass(tmp_path, tiny_clip_resnet,
         pipeline=cfg.val_dataloader.dataset.pipeline)
     monkeypatch.setattr(clip_initial_label_hook, 'label_global_views',
                         lambda *args, **kwargs: pytest.fail('teacher ran'))
+    return runner_from_cfg(cfg)
+
+
+def test_check_runs_before_the_teacher_pass(tmp_path, tiny_clip_resnet,
+                                            monkeypatch):
+    """In a run, a validation split with a missing image stops training
+    before the initial labeling, not after the teacher pass."""
+    voc_root = tmp_path / 'VOC2007'
+    write_voc(voc_root, dict(test=every_class_split(100)), ('000102', ))
+    runner = ccd_run_validated_on(voc_root, tmp_path, tiny_clip_resnet,
+                                  monkeypatch)
     with pytest.raises(FileNotFoundError, match='000102.jpg'):
-        runner_from_cfg(cfg).train()
+        runner.train()
 
 
 def break_images(root):
@@ -99,23 +107,13 @@ def test_decode_check_honours_the_pixel_limit(tmp_path):
 
 def test_undecodable_val_image_stops_the_run_before_the_teacher_pass(
         tmp_path, tiny_clip_resnet, monkeypatch):
-    cfg = ccd_shapes_config(
-        make_shapes_root(tmp_path / 'data'), tiny_clip_resnet,
-        str(tmp_path / 'work'))
-    cfg.default_hooks.eval_image_check = dict(type='EvalImageCheckHook')
     voc_root = tmp_path / 'VOC2007'
     write_voc(voc_root, dict(test=every_class_split(100)))
-    empty, truncated = break_images(voc_root)
-    cfg.val_dataloader.dataset = dict(
-        type='VOC',
-        data_root=str(voc_root),
-        split='test',
-        test_mode=True,
-        pipeline=cfg.val_dataloader.dataset.pipeline)
-    monkeypatch.setattr(clip_initial_label_hook, 'label_global_views',
-                        lambda *args, **kwargs: pytest.fail('teacher ran'))
+    break_images(voc_root)
+    runner = ccd_run_validated_on(voc_root, tmp_path, tiny_clip_resnet,
+                                  monkeypatch)
     with pytest.raises(RuntimeError, match='000101.jpg.*000103.jpg'):
-        runner_from_cfg(cfg).train()
+        runner.train()
 
 
 def test_no_validation_loop_is_not_checked():
