@@ -4,6 +4,9 @@ import torch
 from ccd_mm.core import (blend_labels, cdul_global_local, debias, grid_boxes,
                          local_max)
 
+# Tolerances: pytest.approx's and assert_close's defaults, for float32
+# equations against hand computations (tests/fixtures/tolerances.py).
+
 
 def test_local_max_per_image_and_zeros_without_patches():
     patch_probs = torch.tensor([[0.1, 0.5], [0.4, 0.2], [0.3, 0.9], [0.6,

@@ -5,6 +5,9 @@ import torch
 
 from ccd_mm.core import confident_mask, debias, entropy, estimate_clip_bias
 
+# Tolerances: pytest.approx's and assert_close's defaults, for float32
+# equations against hand computations (tests/fixtures/tolerances.py).
+
 
 def test_entropy_hand_values_and_exact_zeros():
     probs = torch.tensor([[0.5, 0.5, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0],

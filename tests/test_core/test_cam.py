@@ -5,6 +5,9 @@ from ccd_mm.core import (adaptive_class_threshold, cam_to_boxes,
                          scale_positive_cam, select_classes,
                          windowed_class_threshold)
 
+# Tolerances: pytest.approx's and assert_close's defaults, for float32
+# equations against hand computations (tests/fixtures/tolerances.py).
+
 
 def test_select_classes_inclusive_threshold():
     logits = torch.tensor([[0.0, 2.0, -2.0]])

@@ -5,6 +5,9 @@ import torch
 
 from ccd_mm.core import consistency_loss, soft_bce_with_logits
 
+# Tolerances: pytest.approx's and assert_close's defaults, for float32
+# equations against hand computations (tests/fixtures/tolerances.py).
+
 
 def test_soft_bce_mean_over_elements():
     # sigmoid(0) = 0.5 vs 0.5 -> ln 2; sigmoid(ln 3) = 0.75 vs 1 -> -ln 0.75.

@@ -6,6 +6,9 @@ import torch
 from ccd_mm.core import (alignment_loss, alignment_psi,
                          gradient_alignment_step, labels_to_latent)
 
+# Tolerances: pytest.approx's and assert_close's defaults, for float32
+# equations against hand computations (tests/fixtures/tolerances.py).
+
 
 def test_psi_gaussian_values():
     y = torch.tensor([0.5, 0.0, 1.0, 0.2, 0.8])

@@ -9,6 +9,9 @@ from torch.utils.data import DataLoader
 from ccd_mm.datasets import CLIPPseudoLabelDataset, PseudoLabelTable
 from ccd_mm.datasets.shapesml_generator import generate_shapesml
 
+# Tolerances: pytest.approx's and assert_close's defaults, for float32
+# equations against hand computations (tests/fixtures/tolerances.py).
+
 
 @pytest.fixture(scope='module')
 def shapes_root(tmp_path_factory):

@@ -10,6 +10,9 @@ from ccd_mm.datasets import COCOMultiLabel
 from ccd_mm.datasets.coco_multilabel import COCO_CATEGORIES
 from tests.fixtures.coco_layout import file_name, write_coco
 
+# Tolerances: pytest.approx's and assert_close's defaults, for float32
+# equations against hand computations (tests/fixtures/tolerances.py).
+
 
 @pytest.fixture
 def coco_root(tmp_path):

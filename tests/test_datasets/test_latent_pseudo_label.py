@@ -9,6 +9,9 @@ from ccd_mm.datasets import CLIPPseudoLabelDataset
 from ccd_mm.datasets.shapesml_generator import generate_shapesml
 from ccd_mm.datasets.transforms import LatentPseudoLabel
 
+# Tolerances: pytest.approx's and assert_close's defaults, for float32
+# equations against hand computations (tests/fixtures/tolerances.py).
+
 
 @pytest.fixture(scope='module')
 def cdul_dataset(tmp_path_factory):

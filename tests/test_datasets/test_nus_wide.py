@@ -8,6 +8,9 @@ from mmpretrain.structures import label_to_onehot
 from ccd_mm.datasets import NUSWIDE
 from tests.fixtures.nus_wide_layout import AIRPORT, CAT, SKY, ZEBRA, write_nus
 
+# Tolerances: pytest.approx's and assert_close's defaults, for float32
+# equations against hand computations (tests/fixtures/tolerances.py).
+
 
 @pytest.fixture
 def nus_root(tmp_path):

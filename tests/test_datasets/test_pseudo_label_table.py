@@ -8,6 +8,9 @@ from ccd_mm.datasets.transforms import DebiasPseudoLabel, LatentPseudoLabel
 
 PATHS = [f'/data/shapes/images/train/{index:03d}.png' for index in range(5)]
 
+# Tolerances: pytest.approx's and assert_close's defaults, for float32
+# equations against hand computations (tests/fixtures/tolerances.py).
+
 
 def filled_table(paths=PATHS, extra_fields=()):
     table = PseudoLabelTable(paths, 3, extra_fields)

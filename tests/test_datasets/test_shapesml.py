@@ -27,6 +27,9 @@ OBJECT_SPREAD = 100
 CLI_PATH = Path(__file__).parents[2] / 'tools' / 'dataset_converters' / \
     'make_shapesml.py'
 
+# Tolerances: pytest.approx's and assert_close's defaults, for float32
+# equations against hand computations (tests/fixtures/tolerances.py).
+
 
 @pytest.fixture(scope='module')
 def shapes_root(tmp_path_factory):

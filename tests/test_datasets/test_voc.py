@@ -15,6 +15,9 @@ TEST_PIPELINE = [
         meta_keys=('sample_idx', 'img_path', 'gt_label_difficult')),
 ]
 
+# Tolerances: pytest.approx's and assert_close's defaults, for float32
+# equations against hand computations (tests/fixtures/tolerances.py).
+
 
 @pytest.fixture
 def voc_roots(tmp_path):

@@ -19,6 +19,9 @@ from tests.fixtures.ccd_shapes_run import SIZE, load, make_shapes_root
 from tests.fixtures.cdul_shapes_run import WARMUP_EPOCHS, cdul_shapes_config
 from tests.fixtures.runner_names import runner_from_cfg
 
+# Tolerances: pytest.approx's and assert_close's defaults, for float32
+# equations against hand computations (tests/fixtures/tolerances.py).
+
 
 def train(cfg):
     runner = runner_from_cfg(cfg)

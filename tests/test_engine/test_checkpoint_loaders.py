@@ -14,6 +14,9 @@ from tests.fixtures.code_running_pickle import (FORMATS,
 from tests.fixtures.tools import load_tool
 from .tiny_runner import ITERS_PER_EPOCH, build_runner
 
+# Tolerances: pytest.approx's and assert_close's defaults, for float32
+# equations against hand computations (tests/fixtures/tolerances.py).
+
 
 @pytest.fixture
 def trained(tmp_path):

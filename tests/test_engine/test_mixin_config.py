@@ -28,6 +28,9 @@ custom_hooks = [
 ]
 """
 
+# Tolerances: pytest.approx's and assert_close's defaults, for float32
+# equations against hand computations (tests/fixtures/tolerances.py).
+
 
 def test_stock_config_trains_with_ccd_components(tmp_path, tiny_clip_resnet):
     data_root = tmp_path / 'VOC2007'

@@ -55,6 +55,10 @@ def run(tmp_path_factory, tiny_clip_resnet):
     expected = write_unusual_images(data_root, paths)
     cfg = ccd_shapes_config(
         data_root, tiny_clip_resnet, str(root / 'work'), max_epochs=1)
+    # One image per teacher forward, as in the direct labeling below: the
+    # same shapes, the same float32 kernels, bit-identical scores on any CPU
+    # (tests/fixtures/tolerances.py).
+    cfg.default_hooks.initial_labels.batch_size = 1
     # What an earlier run into the same work dir left there.
     (root / 'work').mkdir()
     for name in ('epoch_3.pth', 'cam_boxes_epoch_3.json'):
@@ -86,10 +90,11 @@ def test_teacher_labels_the_pixels_opencv_decodes(run, tiny_clip_resnet):
     dataset = runner.train_dataloader.dataset
     teacher = MODELS.build(
         dataset.teacher_config(cfg.default_hooks.initial_labels.teacher))
-    scores, decoded, _ = label_global_views(teacher, expected, SIZE)
+    scores, decoded, _ = label_global_views(
+        teacher, expected, SIZE, batch_size=1)
     assert decoded.all()
     # 16-bit gray as 3000 >> 8 (PIL would show white); the JPEG rotated.
-    torch.testing.assert_close(dataset.label_table.global_scores[1:3], scores)
+    assert torch.equal(dataset.label_table.global_scores[1:3], scores)
 
 
 def test_files_of_an_earlier_run_in_the_work_dir_are_named(run):

@@ -3,6 +3,9 @@ import torch
 
 from ccd_mm.evaluation import cam_box_recall
 
+# Tolerances: pytest.approx's and assert_close's defaults, for float32
+# equations against hand computations (tests/fixtures/tolerances.py).
+
 
 def _t(rows, dtype=torch.float):
     return torch.tensor(rows, dtype=dtype)

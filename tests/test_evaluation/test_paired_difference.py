@@ -5,6 +5,9 @@ import pytest
 from ccd_mm.evaluation.paired_difference import (paired_difference,
                                                  student_t_quantile)
 
+# Tolerances: pytest.approx's and assert_close's defaults, for float32
+# equations against hand computations (tests/fixtures/tolerances.py).
+
 
 @pytest.mark.parametrize('probability, dof, expected', [(0.975, 1, 12.7062),
                                                         (0.975, 4, 2.7764),

@@ -5,6 +5,9 @@ from PIL import Image
 
 from ccd_mm.labeling import label_grid_snippets
 
+# Tolerances: pytest.approx's and assert_close's defaults, for float32
+# equations against hand computations (tests/fixtures/tolerances.py).
+
 
 class ChannelMeanTeacher(torch.nn.Module):
     """Stand-in teacher: the 'probabilities' of a view are its mean red and

@@ -7,6 +7,9 @@ from ccd_mm.labeling import CropViewDataset, GlobalViewDataset
 from ccd_mm.labeling.image_views import collate_crops, collate_views
 from ccd_mm.structures import as_unit_range, stack_by_shape
 
+# Tolerances: pytest.approx's and assert_close's defaults, for float32
+# equations against hand computations (tests/fixtures/tolerances.py).
+
 
 def write_image(path, width, height, value):
     Image.fromarray(np.full((height, width, 3), value, np.uint8)).save(path)

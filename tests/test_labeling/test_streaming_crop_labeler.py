@@ -6,6 +6,9 @@ from ccd_mm.structures import stack_by_shape
 
 NUM_CLASSES = 3
 
+# Tolerances: pytest.approx's and assert_close's defaults, for float32
+# equations against hand computations (tests/fixtures/tolerances.py).
+
 
 class SumTeacher(torch.nn.Module):
     """Stand-in teacher: 'probabilities' are fixed functions of the pixels,

@@ -6,6 +6,9 @@ from mmpretrain.structures import DataSample
 
 from ccd_mm.models.heads import CAMMultiLabelHead
 
+# Tolerances: pytest.approx's and assert_close's defaults, for float32
+# equations against hand computations (tests/fixtures/tolerances.py).
+
 
 def _identity_head(num_classes, **kwargs):
     """Head whose 1x1 conv copies feature channel c to class map c."""

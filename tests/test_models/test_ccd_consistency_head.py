@@ -8,6 +8,9 @@ from ccd_mm.models.heads import CCDConsistencyHead
 
 LOG3 = math.log(3.)
 
+# Tolerances: pytest.approx's and assert_close's defaults, for float32
+# equations against hand computations (tests/fixtures/tolerances.py).
+
 
 def _identity_head(num_classes, **kwargs):
     """Head whose 1x1 conv copies feature channel c to class map c, so the

@@ -7,6 +7,9 @@ from mmpretrain.structures import DataSample
 
 from ccd_mm.models.heads import KLMultiLabelHead
 
+# Tolerances: pytest.approx's and assert_close's defaults, for float32
+# equations against hand computations (tests/fixtures/tolerances.py).
+
 
 def _head():
     """Head whose logits are the two input channels (identity 1x1 conv)."""

@@ -8,6 +8,9 @@ from ccd_mm.models.data_preprocessors import TwoViewDataPreprocessor
 
 NORM = dict(mean=[10., 20., 30.], std=[2., 4., 5.], to_rgb=True)
 
+# Tolerances: pytest.approx's and assert_close's defaults, for float32
+# equations against hand computations (tests/fixtures/tolerances.py).
+
 
 def _image(value, size=4):
     """uint8 BGR image whose channel c holds value + c."""

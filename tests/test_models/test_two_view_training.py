@@ -45,6 +45,9 @@ STRONG = [
     dict(type='PILToNumpy', to_bgr=True),
 ]
 
+# Tolerances: pytest.approx's and assert_close's defaults, for float32
+# equations against hand computations (tests/fixtures/tolerances.py).
+
 
 def _model(consistency_active: bool):
     torch.manual_seed(0)

@@ -18,6 +18,9 @@ RN50_OPENAI_URL = ('https://openaipublic.azureedge.net/clip/models/'
                    'afeb0e10f9e5a86da6080e35cf09123aca3b358a0c3e3b6c78a7b63'
                    'bc04b6762/RN50.pt')
 
+# Tolerances: pytest.approx's and assert_close's defaults, for float32
+# equations against hand computations (tests/fixtures/tolerances.py).
+
 
 def test_existing_file_is_used_as_is(tiny_clip_vit):
     path = tiny_clip_vit['pretrained']

@@ -7,6 +7,9 @@ from ccd_mm.teachers.positional_embedding import (native_grid,
                                                   positional_embedding_name,
                                                   token_grid)
 
+# Tolerances: pytest.approx's and assert_close's defaults, for float32
+# equations against hand computations (tests/fixtures/tolerances.py).
+
 
 def test_same_grid_returns_the_embedding_itself():
     pos_embed = torch.randn(1 + 4 * 4, 8)

@@ -29,6 +29,9 @@ STAGES = dict(
                            [0.1, 0.2, 0.0], [1.0, 1.0, 1.0]]))
 BIAS = torch.tensor([0.5, 1.0, 0.25])
 
+# Tolerances: pytest.approx's and assert_close's defaults, for float32
+# equations against hand computations (tests/fixtures/tolerances.py).
+
 
 def test_report_numbers_on_known_labels():
     report = pseudo_label_report(STAGES, GROUND_TRUTH, BIAS, VALID, CLASSES)

@@ -22,6 +22,9 @@ TINY_RUN = [
     '12', '--log-interval', '1'
 ]
 
+# Tolerances: pytest.approx's and assert_close's defaults, for float32
+# equations against hand computations (tests/fixtures/tolerances.py).
+
 
 @pytest.fixture(autouse=True, scope='module')
 def keep_thread_count():
