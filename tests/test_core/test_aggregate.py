@@ -4,8 +4,10 @@ import torch
 from ccd_mm.core import (blend_labels, cdul_global_local, debias, grid_boxes,
                          local_max)
 
-# Tolerances: pytest.approx's and assert_close's defaults, for float32
-# equations against hand computations (tests/fixtures/tolerances.py).
+# Tolerances: a comparison that names none uses pytest.approx's or
+# assert_close's default, which bounds the float32 rounding of a few
+# operations against Python floats or the same float32 computation
+# (tests/fixtures/tolerances.py).
 
 
 def test_local_max_per_image_and_zeros_without_patches():

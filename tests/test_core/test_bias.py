@@ -5,8 +5,10 @@ import torch
 
 from ccd_mm.core import confident_mask, debias, entropy, estimate_clip_bias
 
-# Tolerances: pytest.approx's and assert_close's defaults, for float32
-# equations against hand computations (tests/fixtures/tolerances.py).
+# Tolerances: a comparison that names none uses pytest.approx's or
+# assert_close's default, which bounds the float32 rounding of a few
+# operations against Python floats or the same float32 computation
+# (tests/fixtures/tolerances.py).
 
 
 def test_entropy_hand_values_and_exact_zeros():

@@ -5,8 +5,10 @@ from ccd_mm.core import (adaptive_class_threshold, cam_to_boxes,
                          scale_positive_cam, select_classes,
                          windowed_class_threshold)
 
-# Tolerances: pytest.approx's and assert_close's defaults, for float32
-# equations against hand computations (tests/fixtures/tolerances.py).
+# Tolerances: a comparison that names none uses pytest.approx's or
+# assert_close's default, which bounds the float32 rounding of a few
+# operations against Python floats or the same float32 computation
+# (tests/fixtures/tolerances.py).
 
 
 def test_select_classes_inclusive_threshold():

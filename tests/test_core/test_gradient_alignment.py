@@ -6,8 +6,10 @@ import torch
 from ccd_mm.core import (alignment_loss, alignment_psi,
                          gradient_alignment_step, labels_to_latent)
 
-# Tolerances: pytest.approx's and assert_close's defaults, for float32
-# equations against hand computations (tests/fixtures/tolerances.py).
+# Tolerances: a comparison that names none uses pytest.approx's or
+# assert_close's default, which bounds the float32 rounding of a few
+# operations against Python floats or the same float32 computation
+# (tests/fixtures/tolerances.py).
 
 
 def test_psi_gaussian_values():

@@ -9,8 +9,10 @@ from torch.utils.data import DataLoader
 from ccd_mm.datasets import CLIPPseudoLabelDataset, PseudoLabelTable
 from ccd_mm.datasets.shapesml_generator import generate_shapesml
 
-# Tolerances: pytest.approx's and assert_close's defaults, for float32
-# equations against hand computations (tests/fixtures/tolerances.py).
+# Tolerances: a comparison that names none uses pytest.approx's or
+# assert_close's default, which bounds the float32 rounding of a few
+# operations against Python floats or the same float32 computation
+# (tests/fixtures/tolerances.py).
 
 
 @pytest.fixture(scope='module')

@@ -10,8 +10,10 @@ from ccd_mm.datasets import COCOMultiLabel
 from ccd_mm.datasets.coco_multilabel import COCO_CATEGORIES
 from tests.fixtures.coco_layout import file_name, write_coco
 
-# Tolerances: pytest.approx's and assert_close's defaults, for float32
-# equations against hand computations (tests/fixtures/tolerances.py).
+# Tolerances: a comparison that names none uses pytest.approx's or
+# assert_close's default, which bounds the float32 rounding of a few
+# operations against Python floats or the same float32 computation
+# (tests/fixtures/tolerances.py).
 
 
 @pytest.fixture

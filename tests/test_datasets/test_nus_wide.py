@@ -8,8 +8,10 @@ from mmpretrain.structures import label_to_onehot
 from ccd_mm.datasets import NUSWIDE
 from tests.fixtures.nus_wide_layout import AIRPORT, CAT, SKY, ZEBRA, write_nus
 
-# Tolerances: pytest.approx's and assert_close's defaults, for float32
-# equations against hand computations (tests/fixtures/tolerances.py).
+# Tolerances: a comparison that names none uses pytest.approx's or
+# assert_close's default, which bounds the float32 rounding of a few
+# operations against Python floats or the same float32 computation
+# (tests/fixtures/tolerances.py).
 
 
 @pytest.fixture

@@ -8,8 +8,10 @@ from ccd_mm.datasets.transforms import DebiasPseudoLabel, LatentPseudoLabel
 
 PATHS = [f'/data/shapes/images/train/{index:03d}.png' for index in range(5)]
 
-# Tolerances: pytest.approx's and assert_close's defaults, for float32
-# equations against hand computations (tests/fixtures/tolerances.py).
+# Tolerances: a comparison that names none uses pytest.approx's or
+# assert_close's default, which bounds the float32 rounding of a few
+# operations against Python floats or the same float32 computation
+# (tests/fixtures/tolerances.py).
 
 
 def filled_table(paths=PATHS, extra_fields=()):

@@ -27,8 +27,10 @@ OBJECT_SPREAD = 100
 CLI_PATH = Path(__file__).parents[2] / 'tools' / 'dataset_converters' / \
     'make_shapesml.py'
 
-# Tolerances: pytest.approx's and assert_close's defaults, for float32
-# equations against hand computations (tests/fixtures/tolerances.py).
+# Tolerances: a comparison that names none uses pytest.approx's or
+# assert_close's default, which bounds the float32 rounding of a few
+# operations against Python floats or the same float32 computation
+# (tests/fixtures/tolerances.py).
 
 
 @pytest.fixture(scope='module')

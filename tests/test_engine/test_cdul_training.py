@@ -19,8 +19,10 @@ from tests.fixtures.ccd_shapes_run import SIZE, load, make_shapes_root
 from tests.fixtures.cdul_shapes_run import WARMUP_EPOCHS, cdul_shapes_config
 from tests.fixtures.runner_names import runner_from_cfg
 
-# Tolerances: pytest.approx's and assert_close's defaults, for float32
-# equations against hand computations (tests/fixtures/tolerances.py).
+# Tolerances: a comparison that names none uses pytest.approx's or
+# assert_close's default, which bounds the float32 rounding of a few
+# operations against Python floats or the same float32 computation
+# (tests/fixtures/tolerances.py).
 
 
 def train(cfg):

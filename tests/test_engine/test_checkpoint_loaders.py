@@ -14,8 +14,10 @@ from tests.fixtures.code_running_pickle import (FORMATS,
 from tests.fixtures.tools import load_tool
 from .tiny_runner import ITERS_PER_EPOCH, build_runner
 
-# Tolerances: pytest.approx's and assert_close's defaults, for float32
-# equations against hand computations (tests/fixtures/tolerances.py).
+# Tolerances: a comparison that names none uses pytest.approx's or
+# assert_close's default, which bounds the float32 rounding of a few
+# operations against Python floats or the same float32 computation
+# (tests/fixtures/tolerances.py).
 
 
 @pytest.fixture

@@ -28,8 +28,10 @@ custom_hooks = [
 ]
 """
 
-# Tolerances: pytest.approx's and assert_close's defaults, for float32
-# equations against hand computations (tests/fixtures/tolerances.py).
+# Tolerances: a comparison that names none uses pytest.approx's or
+# assert_close's default, which bounds the float32 rounding of a few
+# operations against Python floats or the same float32 computation
+# (tests/fixtures/tolerances.py).
 
 
 def test_stock_config_trains_with_ccd_components(tmp_path, tiny_clip_resnet):

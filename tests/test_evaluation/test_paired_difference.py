@@ -5,8 +5,10 @@ import pytest
 from ccd_mm.evaluation.paired_difference import (paired_difference,
                                                  student_t_quantile)
 
-# Tolerances: pytest.approx's and assert_close's defaults, for float32
-# equations against hand computations (tests/fixtures/tolerances.py).
+# Tolerances: a comparison that names none uses pytest.approx's or
+# assert_close's default, which bounds the float32 rounding of a few
+# operations against Python floats or the same float32 computation
+# (tests/fixtures/tolerances.py).
 
 
 @pytest.mark.parametrize('probability, dof, expected', [(0.975, 1, 12.7062),

@@ -5,8 +5,10 @@ from PIL import Image
 
 from ccd_mm.labeling import label_grid_snippets
 
-# Tolerances: pytest.approx's and assert_close's defaults, for float32
-# equations against hand computations (tests/fixtures/tolerances.py).
+# Tolerances: a comparison that names none uses pytest.approx's or
+# assert_close's default, which bounds the float32 rounding of a few
+# operations against Python floats or the same float32 computation
+# (tests/fixtures/tolerances.py).
 
 
 class ChannelMeanTeacher(torch.nn.Module):

@@ -7,8 +7,10 @@ from ccd_mm.labeling import CropViewDataset, GlobalViewDataset
 from ccd_mm.labeling.image_views import collate_crops, collate_views
 from ccd_mm.structures import as_unit_range, stack_by_shape
 
-# Tolerances: pytest.approx's and assert_close's defaults, for float32
-# equations against hand computations (tests/fixtures/tolerances.py).
+# Tolerances: a comparison that names none uses pytest.approx's or
+# assert_close's default, which bounds the float32 rounding of a few
+# operations against Python floats or the same float32 computation
+# (tests/fixtures/tolerances.py).
 
 
 def write_image(path, width, height, value):

@@ -8,8 +8,10 @@ from ccd_mm.models.data_preprocessors import TwoViewDataPreprocessor
 
 NORM = dict(mean=[10., 20., 30.], std=[2., 4., 5.], to_rgb=True)
 
-# Tolerances: pytest.approx's and assert_close's defaults, for float32
-# equations against hand computations (tests/fixtures/tolerances.py).
+# Tolerances: a comparison that names none uses pytest.approx's or
+# assert_close's default, which bounds the float32 rounding of a few
+# operations against Python floats or the same float32 computation
+# (tests/fixtures/tolerances.py).
 
 
 def _image(value, size=4):

@@ -18,8 +18,10 @@ RN50_OPENAI_URL = ('https://openaipublic.azureedge.net/clip/models/'
                    'afeb0e10f9e5a86da6080e35cf09123aca3b358a0c3e3b6c78a7b63'
                    'bc04b6762/RN50.pt')
 
-# Tolerances: pytest.approx's and assert_close's defaults, for float32
-# equations against hand computations (tests/fixtures/tolerances.py).
+# Tolerances: a comparison that names none uses pytest.approx's or
+# assert_close's default, which bounds the float32 rounding of a few
+# operations against Python floats or the same float32 computation
+# (tests/fixtures/tolerances.py).
 
 
 def test_existing_file_is_used_as_is(tiny_clip_vit):

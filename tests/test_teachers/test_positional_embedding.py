@@ -7,8 +7,10 @@ from ccd_mm.teachers.positional_embedding import (native_grid,
                                                   positional_embedding_name,
                                                   token_grid)
 
-# Tolerances: pytest.approx's and assert_close's defaults, for float32
-# equations against hand computations (tests/fixtures/tolerances.py).
+# Tolerances: a comparison that names none uses pytest.approx's or
+# assert_close's default, which bounds the float32 rounding of a few
+# operations against Python floats or the same float32 computation
+# (tests/fixtures/tolerances.py).
 
 
 def test_same_grid_returns_the_embedding_itself():

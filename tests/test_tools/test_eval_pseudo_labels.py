@@ -29,8 +29,10 @@ STAGES = dict(
                            [0.1, 0.2, 0.0], [1.0, 1.0, 1.0]]))
 BIAS = torch.tensor([0.5, 1.0, 0.25])
 
-# Tolerances: pytest.approx's and assert_close's defaults, for float32
-# equations against hand computations (tests/fixtures/tolerances.py).
+# Tolerances: a comparison that names none uses pytest.approx's or
+# assert_close's default, which bounds the float32 rounding of a few
+# operations against Python floats or the same float32 computation
+# (tests/fixtures/tolerances.py).
 
 
 def test_report_numbers_on_known_labels():
