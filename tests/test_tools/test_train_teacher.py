@@ -92,6 +92,26 @@ def test_isolated_objects_follow_their_own_class_law():
     assert counts['zipf'][0] > 300 and counts['zipf'][-1] < 70
 
 
+def test_cut_crops_name_their_object_and_leave_other_pairs_alone():
+    zipf = train_teacher.zipf_class_probs(1.)
+
+    def pairs(cut_share, count):
+        # Crops only (no single objects, no scenes).
+        stream = iter(
+            train_teacher.CaptionedShapes(0, 64, 32, zipf, zipf, 0., 0., 1.,
+                                          .2, cut_share))
+        return [next(stream) for _ in range(count)]
+
+    cut = pairs(1., 20)
+    assert all(named.sum() == 1 for _, named in cut)
+    assert all(image.shape == (3, 32, 32) for image, _ in cut)
+    plain, again = pairs(0., 20), pairs(0., 20)
+    assert all(
+        torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+        for a, b in zip(plain, again))
+    assert not all(torch.equal(a[0], b[0]) for a, b in zip(plain, cut))
+
+
 def test_same_seed_same_weights(trained):
     first, second, other = (
         load_state(trained[name][0]) for name in ('a', 'b', 'c'))
