@@ -29,6 +29,11 @@ row                        config
 ``script_half_max_boxes``  ``configs/shapes/ablation/script_half_max_boxes
                            .py``: ``ccd_script`` with boxes around the
                            CAM's half-maximum region
+``script_cam_07``          ``configs/shapes/ablation/script_cam_07.py``:
+                           ``ccd_script`` with boxes at CAM threshold 0.7
+``script_cam_09``          the same at 0.9 (with ``script_half_max_boxes``
+                           at 0.5 and ``ccd_script`` at 0.95: supplementary
+                           Fig. 7)
 ``cdul``                   ``configs/shapes/ablation/cdul.py``
 ``crop_oracle_labels``     ``configs/shapes/ablation/crop_oracle_labels.py``:
                            report only, labels from ground-truth boxes
@@ -93,6 +98,8 @@ ROW_CONFIGS = {
     'configs/shapes/ablation/script_without_update.py',
     'script_half_max_boxes':
     'configs/shapes/ablation/script_half_max_boxes.py',
+    'script_cam_07': 'configs/shapes/ablation/script_cam_07.py',
+    'script_cam_09': 'configs/shapes/ablation/script_cam_09.py',
     'cdul': 'configs/shapes/ablation/cdul.py',
     'crop_oracle_labels': 'configs/shapes/ablation/crop_oracle_labels.py',
     'ground_truth_labels': 'configs/shapes/ablation/ground_truth_labels.py',
