@@ -45,25 +45,28 @@ def adaptive_class_threshold(probs: Tensor,
                              bound: float = 4,
                              start: float = 0.05,
                              step: float = 0.001) -> float:
-    """Class-selection threshold calibrated like the released CCD script.
+    """Class-selection threshold at the released CCD script's target count.
 
-    The script raises t from ``start`` by ``step`` until the mean number of
-    classes with ``prob >= t`` per row lies in the open interval
-    ``(bound, bound + 2)``. That mean count never increases with t, so the
-    script stops at the first t whose count drops below ``bound + 2`` whenever
-    it stops at all; when that count has jumped to ``<= bound`` (or is already
-    ``<= bound`` at ``start``) the script loops forever. This function returns
-    the first grid value ``t = start + k * step`` whose mean count is
-    ``< bound + 2``, which equals the script's answer whenever the script
-    terminates and is defined always: ``start`` if the count at ``start`` is
-    already below ``bound + 2``, and never more than 1.0.
+    The script aims at a mean of ``bound`` to ``bound + 2`` (exclusive)
+    classes with ``prob >= t`` per image, raising t from ``start`` by
+    ``step``; its own procedure (:func:`windowed_class_threshold`) takes one
+    step per window of new images and so cannot rise above
+    ``start + step * N / window`` on N images. This reading evaluates the
+    whole grid ``t = start + k * step`` on one sample and returns the first t
+    whose mean count is ``< bound + 2``. The mean count never increases with
+    t, so this is where the script's rise would first stop if every window
+    were this sample; where the count jumps from ``>= bound + 2`` to
+    ``<= bound`` the interval is skipped and the first t below it is
+    returned all the same. ``start`` if the count there is already below
+    ``bound + 2``; never more than 1.0.
 
     The whole grid is evaluated at once from the sorted probabilities.
 
     Args:
         probs (Tensor): ``(R, C)`` classifier probabilities (sigmoid of the
-            logits) of the rows to calibrate on. The script uses 100 random
-            training images; sampling them is the caller's job.
+            logits) of the rows to calibrate on (the script's windows hold
+            100 shuffled training images); sampling them is the caller's
+            job.
         bound (float): lower end of the target interval of the mean number of
             selected classes. Default 4 (released script).
         start (float): first threshold tried. Default 0.05.
