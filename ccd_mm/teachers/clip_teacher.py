@@ -14,6 +14,7 @@ from torch.func import functional_call
 from ccd_mm.datasets.prompt_templates import checked_prompt_templates
 from ccd_mm.structures import as_unit_range, stack_by_shape
 from .clip_checkpoint import load_clip_model
+from .dense_embeddings import dense_embeddings as tower_dense_embeddings
 from .positional_embedding import (native_grid, positional_embedding_name,
                                    resize_positional_embedding, token_grid)
 
@@ -151,19 +152,35 @@ class CLIPTeacher(nn.Module):
             len(self.class_names), len(self.templates), -1).mean(dim=1)
         return F.normalize(embeddings, dim=-1)
 
-    def _encode_image(self, pixels: Tensor) -> Tensor:
-        """Image-tower features, positional embedding fitted to the input."""
+    def _resized_positional_embedding(self, pixels: Tensor):
+        """(parameter name, embedding fitted to the input's token grid), or
+        (None, None) for a tower without one."""
         visual = self.clip.visual
         name = positional_embedding_name(visual)
         if name is None:
-            return visual(pixels)
-        pos_embed = visual.get_parameter(name)
-        resized = resize_positional_embedding(
-            pos_embed, native_grid(visual),
+            return None, None
+        return name, resize_positional_embedding(
+            visual.get_parameter(name), native_grid(visual),
             token_grid(visual, *pixels.shape[-2:]))
-        return functional_call(visual, {name: resized}, (pixels, ))
 
-    def _classify(self, images: Tensor) -> Tensor:
+    def _encode_image(self, pixels: Tensor) -> Tensor:
+        """Image-tower features, positional embedding fitted to the input."""
+        name, pos_embed = self._resized_positional_embedding(pixels)
+        if name is None:
+            return self.clip.visual(pixels)
+        return functional_call(self.clip.visual, {name: pos_embed}, (pixels, ))
+
+    def _encode_dense(self, pixels: Tensor) -> Tensor:
+        """``(N, h, w, D)`` per-location features (see dense_embeddings)."""
+        name, pos_embed = self._resized_positional_embedding(pixels)
+        if name is None:
+            raise TypeError('dense class scores need an open_clip '
+                            'ModifiedResNet or VisionTransformer tower')
+        return tower_dense_embeddings(self.clip.visual, pixels, pos_embed)
+
+    def _run_tower(self, encode, images: Tensor) -> Tensor:
+        """``encode`` on normalised pixels, under autocast on CUDA, cast
+        back to the class embeddings' dtype."""
         device = self.class_embeddings.device
         # uint8 views cross to the GPU as bytes and become floats there.
         pixels = (as_unit_range(images.to(device)) -
@@ -172,14 +189,30 @@ class CLIPTeacher(nn.Module):
                 device.type,
                 dtype=self.autocast_dtype,
                 enabled=device.type == 'cuda'):
-            features = self._encode_image(pixels)
+            features = encode(pixels)
         # Back from autocast's half precision to the class embeddings'
         # dtype: float32, or float64 for a teacher converted with .double().
+        return features.to(self.class_embeddings.dtype)
+
+    def probs_of_embeddings(self, embeddings: Tensor) -> Tensor:
+        """Softmax over the classes of image embeddings ``(..., D)`` (CCD
+        Eq. 1-2): of a whole view, a location of the dense map, or a mean of
+        locations (a box pooled on the map).
+
+        Returns:
+            Tensor: ``(..., C)`` probabilities in the class embeddings'
+            dtype.
+        """
         dtype = self.class_embeddings.dtype
-        features = F.normalize(features.to(dtype), dim=-1)
+        features = F.normalize(
+            embeddings.to(self.class_embeddings.device, dtype), dim=-1)
         logits = self.clip.logit_scale.exp().to(dtype) * (
             features @ self.class_embeddings.T)
         return logits.softmax(dim=-1)
+
+    def _classify(self, images: Tensor) -> Tensor:
+        return self.probs_of_embeddings(
+            self._run_tower(self._encode_image, images))
 
     @torch.no_grad()
     def forward(self, images: Tensor) -> Tensor:
@@ -205,6 +238,39 @@ class CLIPTeacher(nn.Module):
             self._classify(chunk) for chunk in images.split(self.batch_size)
         ]
         return torch.cat(probs).to(images.device)
+
+    @torch.no_grad()
+    def dense_embeddings(self, images: Tensor) -> Tensor:
+        """Per-location image embeddings of one pass, MaskCLIP's value path
+        (:mod:`~ccd_mm.teachers.dense_embeddings`).
+
+        A ModifiedResNet gives one location per 32 px of input, a ViT one
+        per patch; the positional embedding is resized to the input's grid
+        as for :meth:`forward`. :meth:`probs_of_embeddings` classifies a
+        location, or a mean over locations.
+
+        Args:
+            images (Tensor): ``(N, 3, H, W)`` as for :meth:`forward`.
+
+        Returns:
+            Tensor: ``(N, h, w, D)`` unnormalised embeddings, in
+            :meth:`forward`'s dtype, on the device of ``images``.
+        """
+        if images.ndim != 4 or images.shape[1] != 3 or len(images) == 0:
+            raise ValueError('expected images of shape (N, 3, H, W), N > 0, '
+                             f'got {images.shape}')
+        return torch.cat([
+            self._run_tower(self._encode_dense, chunk)
+            for chunk in images.split(self.batch_size)
+        ]).to(images.device)
+
+    @torch.no_grad()
+    def dense_probs(self, images: Tensor) -> Tensor:
+        """Class probabilities of every location, ``(N, C, h, w)``: the
+        softmax over the prompts of :meth:`forward`, per location of
+        :meth:`dense_embeddings`."""
+        return self.probs_of_embeddings(self.dense_embeddings(images)).permute(
+            0, 3, 1, 2)
 
     def label_views(self, views: Sequence[Tensor]) -> Tensor:
         """Class probabilities of views of different sizes (crops).
