@@ -1,9 +1,11 @@
 """Rows of CCD's ablation (Table 2) as the few lines of a config that
 inherits configs/shapes/ccd_shapesml.py: every switch a row needs is a
 named config value, and the row builds."""
+import uuid
 from textwrap import dedent
 
 from mmengine.config import Config
+from mmengine.visualization import Visualizer
 from mmpretrain.registry import HOOKS
 
 from .config_builds import CONFIG_DIR, build_components, hook_configs
@@ -21,6 +23,10 @@ def row_config(tmp_path, name: str, body: str) -> Config:
 
 
 def built_hooks(cfg: Config) -> dict:
+    # mmpretrain's VisualizationHook takes the current Visualizer, which a
+    # Runner would have made: one of this test's own, so that the test does
+    # not depend on one left by a test run before it.
+    Visualizer.get_instance(f'built_hooks_{uuid.uuid4().hex}')
     return {
         name: HOOKS.build(hook)
         for name, hook in cfg.default_hooks.items() if hook is not None
