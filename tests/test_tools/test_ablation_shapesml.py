@@ -94,3 +94,21 @@ def test_repeats_run_a_subset_of_the_seeds(capsys):
         ablation.parse_args(['--seeds', '0', '1', '--repeat-seeds', '2'])
     assert '--repeat-seeds must be a subset of --seeds' in \
         capsys.readouterr().err
+
+
+def test_a_run_is_reused_only_with_the_config_it_ran(tmp_path, monkeypatch):
+    """The digest of a row's merged config is part of its job: a finished
+    run of a config edited since is not taken for a run of the new one."""
+    ablation = load_tool('benchmarks/ablation_shapesml')
+    row = tmp_path / 'row.py'
+    row.write_text("_base_ = ['{}']\n".format(
+        ablation.REPO / 'configs/shapes/ablation/global_labels.py'))
+    monkeypatch.setitem(ablation.ROW_CONFIGS, 'edited', str(row))
+    before = ablation.config_digest('edited')
+    assert ablation.config_digest('edited') == before
+    assert before == ablation.config_digest('global_labels')
+    row.write_text(row.read_text() + 'optim_wrapper = dict(optimizer=dict('
+                   'lr=2e-3))\n')
+    assert ablation.config_digest('edited') != before
+    assert ablation.config_digest('ccd') != ablation.config_digest(
+        'global_labels')

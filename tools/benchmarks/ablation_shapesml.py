@@ -34,6 +34,12 @@ row                        config
 ``script_cam_09``          the same at 0.9 (with ``script_half_max_boxes``
                            at 0.5 and ``ccd_script`` at 0.95: supplementary
                            Fig. 7)
+``script_paper_t``         ``configs/shapes/ablation/script_paper_t.py``:
+                           ``ccd_script`` with the paper's t = 0.5 (a
+                           control for the script's windowed t)
+``script_sample_t``        ``configs/shapes/ablation/script_sample_t.py``:
+                           ``ccd_script`` with the script's target count
+                           of classes read on one sample (a control)
 ``cdul``                   ``configs/shapes/ablation/cdul.py``
 ``crop_oracle_labels``     ``configs/shapes/ablation/crop_oracle_labels.py``:
                            report only, labels from ground-truth boxes
@@ -54,7 +60,8 @@ then one JSON line with every run's numbers. ``--jobs`` runs trainings in
 parallel processes of ``--threads`` torch threads each. ``--quick`` is a
 minutes-long smoke run on a tiny split (the test suite's). Each run writes
 ``result.json`` in its work dir; run again, the command reuses the finished
-runs of the same settings and trains the rest.
+runs of the same settings (the row's merged config included: a run whose
+config has changed since is trained again) and trains the rest.
 Example: the headline and its repeats (27 runs in about 88 minutes on 2
 cores), then the headroom rows added to it, training only those (docs/
 results.md has the tables they printed)::
@@ -72,6 +79,7 @@ results.md has the tables they printed)::
 """
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import os.path as osp
@@ -100,6 +108,8 @@ ROW_CONFIGS = {
     'configs/shapes/ablation/script_half_max_boxes.py',
     'script_cam_07': 'configs/shapes/ablation/script_cam_07.py',
     'script_cam_09': 'configs/shapes/ablation/script_cam_09.py',
+    'script_paper_t': 'configs/shapes/ablation/script_paper_t.py',
+    'script_sample_t': 'configs/shapes/ablation/script_sample_t.py',
     'cdul': 'configs/shapes/ablation/cdul.py',
     'crop_oracle_labels': 'configs/shapes/ablation/crop_oracle_labels.py',
     'ground_truth_labels': 'configs/shapes/ablation/ground_truth_labels.py',
@@ -354,6 +364,15 @@ def train_job(job: dict) -> dict:
     return result
 
 
+def config_digest(row: str) -> str:
+    """A digest of the row's merged config, bases included: a finished run
+    is reused only while its config says what it said when it ran."""
+    from mmengine.config import Config
+    merged = Config.fromfile(str(REPO / ROW_CONFIGS[row])).to_dict()
+    text = json.dumps(merged, sort_keys=True, default=repr)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
 def finished_result(job: dict) -> Optional[dict]:
     """The result a finished run of this very job left in its work dir."""
     result_file = osp.join(job['work_dir'], 'result.json')
@@ -596,6 +615,7 @@ def main(argv=None) -> dict:
                     dict(
                         experiment=plan['name'],
                         row=row,
+                        config_digest=config_digest(row),
                         seed=seed,
                         data_root=plan['data_root'],
                         teacher=plan['teacher'],
