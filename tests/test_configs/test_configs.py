@@ -213,13 +213,27 @@ def test_cdul_preset(dataset):
     assert cfg.model.head.type == 'KLMultiLabelHead'
 
 
-def test_shapesml_script_preset_keeps_the_shapesml_backbone():
+def test_shapesml_script_preset_keeps_the_shapesml_models_inputs():
     """The script's ResNet-50 is an ImageNet model: ShapesML keeps its own
-    small backbone."""
+    small backbone. Its ImageNet normalisation and prompt were chosen for
+    OpenAI's CLIP: the ShapesML teacher keeps the normalisation and caption
+    it was trained with. The method's values are the script's."""
     script = load('shapes/ccd_shapesml_script.py')
-    assert script.model.backbone == load(
-        'shapes/ccd_shapesml.py').model.backbone
+    paper = load('shapes/ccd_shapesml.py')
+    assert script.model.backbone == paper.model.backbone
     assert script.model.head.positive_cam_scale == 3.0
+    assert script.teacher == paper.teacher
+    assert script.teacher.normalization == 'clip'
+    dataset, paper_dataset = (
+        cfg.train_dataloader.dataset for cfg in (script, paper))
+    assert dataset.get('prompt_templates') == paper_dataset.get(
+        'prompt_templates')
+    assert dict(dataset.target_transform) == dict(
+        paper_dataset.target_transform, alpha=0.2, clamp_local=False)
+    hooks = script.default_hooks
+    assert hooks.initial_labels.entropy_threshold == 2.0
+    assert hooks.label_update.class_threshold == 'windowed'
+    assert hooks.warmup.cam_scale_from_epoch == 0
 
 
 def test_shapesml_scales_the_paper_sizes():
