@@ -3,8 +3,10 @@ import time
 from typing import List, Optional, Sequence, Tuple
 
 import torch
+import torch.nn.functional as F
 from mmengine.dist import all_gather_object, all_reduce
 
+from ccd_mm.core.box_pooling import pool_in_boxes
 from ccd_mm.core.cam import cam_to_boxes, select_classes
 from ccd_mm.datasets.image_decoder import ImageDecoder
 from ccd_mm.structures import as_unit_range
@@ -12,6 +14,10 @@ from .image_views import (CropViewDataset, GlobalViewDataset, collate_crops,
                           collate_views)
 from .sharded_pass import gather_rows, iterate_shard
 from .streaming_crop_labeler import StreamingCropLabeler
+
+# Where the local labels of the CAM boxes come from: a teacher pass per crop
+# (CCD), or the boxes pooled on one dense teacher pass over the view.
+LOCAL_LABELS = ('crops', 'dense')
 
 
 def normalize_for_classifier(classifier: torch.nn.Module,
@@ -86,7 +92,9 @@ def cam_local_scores(
         show_progress: bool = False,
         record_limit: int = 0,
         keep_proposals: bool = False,
-        decoder: Optional[ImageDecoder] = None) -> Tuple[torch.Tensor, dict]:
+        decoder: Optional[ImageDecoder] = None,
+        local_labels: str = 'crops',
+        dense_view_size: Optional[int] = None) -> Tuple[torch.Tensor, dict]:
     """Local labels of every image (CCD 3.2 steps 1-5).
 
     The classifier sees the square ``view_size`` view; each class with
@@ -98,6 +106,13 @@ def cam_local_scores(
     positive part the head scales (the released script's); ``box_rule`` as
     in :func:`cam_to_boxes`.
 
+    With ``local_labels='dense'`` no crop is made: the teacher runs once on
+    the whole view (resized to ``dense_view_size``, default ``crop_size``),
+    its per-location embeddings (``teacher.dense_embeddings``) are averaged
+    over each box's cells (:func:`~ccd_mm.core.box_pooling.pool_in_boxes`)
+    and classified, and the per-class max over an image's boxes is its local
+    label as before; ``mean_crops`` then counts boxes.
+
     Returns:
         (local scores (N, C) identical on every rank, stats) where stats has
         ``mean_crops`` (crops per image), ``seconds`` and ``records``: for
@@ -107,17 +122,26 @@ def cam_local_scores(
         ``boxes`` (K, 4) and ``classes`` (K,) it was cropped at, in view
         coordinates; undecodable images have none.
     """
+    if local_labels not in LOCAL_LABELS:
+        raise ValueError(f'local_labels must be one of {LOCAL_LABELS}, got '
+                         f'{local_labels!r}')
     start = time.time()
     views = GlobalViewDataset(img_paths, view_size, decoder)
     boxes: List[torch.Tensor] = [torch.zeros(0, 4, dtype=torch.long)
                                  ] * len(views)
     classes: List[Optional[torch.Tensor]] = [None] * len(views)
+    box_scores = {}  # dense mode: image index -> (K, C) scores of its boxes
+    num_images = 0  # of this rank's share, undecodable ones included
     for batch in iterate_shard(views, batch_size, num_workers, collate_views,
                                show_progress):
+        num_images += len(batch.indices)
         if batch.views is None:
             continue
         logits, cams = classifier_cams(classifier, batch.views, scaled_cam)
         selected = select_classes(logits, class_threshold)
+        if local_labels == 'dense':
+            maps = teacher.dense_embeddings(
+                resized_views(batch.views, dense_view_size or crop_size))
         for row, index in enumerate(batch.indices[batch.decoded].tolist()):
             chosen = torch.nonzero(selected[row]).flatten()
             classes[index] = chosen.cpu()
@@ -126,6 +150,14 @@ def cam_local_scores(
                 cam_threshold,
                 box_offset,
                 box_rule=box_rule).cpu()
+            if local_labels == 'dense':
+                box_scores[index] = teacher.probs_of_embeddings(
+                    pool_in_boxes(maps[row], boxes[index],
+                                  view_size)).float().cpu()
+    if local_labels == 'dense':
+        return _dense_local_scores(teacher, img_paths, view_size, boxes,
+                                   classes, box_scores, num_images, start,
+                                   record_limit, keep_proposals)
 
     crops = CropViewDataset(img_paths, boxes, view_size, crop_size,
                             size_divisor, decoder)
@@ -148,6 +180,61 @@ def cam_local_scores(
         torch.cat(shard)[:record_limit].tolist() if shard else [])
     stats = dict(
         mean_crops=float(num_crops[0] / num_crops[1].clamp(min=1)),
+        seconds=time.time() - start,
+        records=records)
+    if keep_proposals:
+        stats['proposals'] = gather_proposals(boxes, classes)
+    return local, stats
+
+
+def resized_views(views: torch.Tensor, size: int) -> torch.Tensor:
+    """Square RGB views (uint8, or float in [0, 1]) at ``size``, float in
+    [0, 1] (bilinear with antialiasing, as PIL resizes the crops)."""
+    views = as_unit_range(views)
+    if views.shape[-1] == size and views.shape[-2] == size:
+        return views
+    return F.interpolate(
+        views,
+        size=(size, size),
+        mode='bilinear',
+        antialias=True,
+        align_corners=False).clamp_(0, 1)
+
+
+def _dense_local_scores(teacher, img_paths: Sequence[str], view_size: int,
+                        boxes: List[torch.Tensor],
+                        classes: List[Optional[torch.Tensor]],
+                        box_scores: dict, num_images: int, start: float,
+                        record_limit: int,
+                        keep_proposals: bool) -> Tuple[torch.Tensor, dict]:
+    """:func:`cam_local_scores`' result from the pooled box scores of this
+    rank's images."""
+    indices = sorted(box_scores)
+    # Eq. 5: the max over an image's boxes; an image without one gets 0.
+    rows = [
+        box_scores[index].max(dim=0).values
+        if len(box_scores[index]) else torch.zeros(teacher.num_classes)
+        for index in indices
+    ]
+    local = gather_rows(
+        [torch.tensor(indices, dtype=torch.long)],
+        [torch.stack(rows)] if rows else [torch.zeros(0, teacher.num_classes)],
+        len(img_paths), teacher.num_classes)
+    num_boxes = torch.tensor(
+        [sum(len(box_scores[index]) for index in indices),
+         num_images]).float()
+    all_reduce(num_boxes)
+    records = [
+        dict(
+            img_path=img_paths[index],
+            view_size=view_size,
+            boxes=boxes[index].tolist(),
+            classes=classes[index].tolist(),
+            crop_scores=box_scores[index].tolist())
+        for index in indices[:record_limit]
+    ]
+    stats = dict(
+        mean_crops=float(num_boxes[0] / num_boxes[1].clamp(min=1)),
         seconds=time.time() - start,
         records=records)
     if keep_proposals:

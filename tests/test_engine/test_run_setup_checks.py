@@ -47,6 +47,8 @@ def test_hook_arguments_are_checked_when_the_runner_builds(shapes_config):
     ('CAMLabelUpdateHook', dict(crop_size=0), 'crop_size'),
     ('CAMLabelUpdateHook', dict(adaptive_bound=0), 'adaptive_bound'),
     ('CAMLabelUpdateHook', dict(update_epochs=(-1, )), 'update_epochs'),
+    ('CAMLabelUpdateHook', dict(local_labels='patches'), 'local_labels'),
+    ('CAMLabelUpdateHook', dict(dense_view_size=0), 'dense_view_size'),
     ('CLIPInitialLabelHook', dict(view_size=0), 'view_size'),
     ('CLIPInitialLabelHook', dict(num_workers=-1), 'num_workers'),
     ('CDULInitialLabelHook', dict(zeta=1.5), 'zeta'),

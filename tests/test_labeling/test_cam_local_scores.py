@@ -148,3 +148,90 @@ def test_scaled_cams_are_the_maps_the_logits_pool(scene):
         head.cam_scale_on.fill_(False)
     torch.testing.assert_close(scaled, scale_positive_cam(unscaled, 3.0))
     torch.testing.assert_close(logits, scaled.mean(dim=(2, 3)))
+
+
+def direct_dense_local_scores(paths, classifier, teacher, dense_size):
+    """Image by image: the teacher's dense map of the whole view, each
+    box's cells averaged by hand, classified, max over the boxes."""
+    views = GlobalViewDataset(paths, VIEW)
+    rows = []
+    for index in range(len(paths)):
+        _, view = views[index]
+        if view is None:
+            rows.append(torch.zeros(len(CLASSES)))
+            continue
+        logits, cams = classifier_cams(classifier, view[None])
+        chosen = torch.nonzero(torch.sigmoid(logits[0]) >= 0).flatten()
+        boxes = cam_to_boxes(cams[0, chosen], (VIEW, VIEW), 0.95, OFFSET)
+        teacher_view = torch.nn.functional.interpolate(
+            view[None].float() / 255, (dense_size, dense_size),
+            mode='bilinear',
+            antialias=True).clamp(0, 1)
+        dense = teacher.dense_embeddings(teacher_view)[0]
+        rows_, cols_ = dense.shape[:2]
+        scores = []
+        for x1, y1, x2, y2 in boxes.tolist():
+            cells = [
+                dense[r, c] for r in range(rows_) for c in range(cols_)
+                if y1 <= (r + 0.5) * VIEW / rows_ < y2 and x1 <= (c + 0.5) *
+                VIEW / cols_ < x2
+            ]
+            if not cells:  # the cell of the box's centre
+                cells = [
+                    dense[int((y1 + y2) / 2 * rows_ / VIEW),
+                          int((x1 + x2) / 2 * cols_ / VIEW)]
+                ]
+            scores.append(
+                teacher.probs_of_embeddings(torch.stack(cells).mean(dim=0)))
+        rows.append(torch.stack(scores).max(dim=0).values)
+    return torch.stack(rows).float()
+
+
+def test_dense_mode_pools_one_teacher_pass_inside_the_boxes(scene):
+    paths, classifier, teacher = scene
+    calls = []
+    forward = teacher.forward
+    teacher.forward = lambda images: calls.append(len(images)) or forward(
+        images)
+    try:
+        local, stats = cam_local_scores(
+            classifier,
+            teacher,
+            paths,
+            view_size=VIEW,
+            crop_size=CROP,
+            class_threshold=0.0,
+            box_offset=OFFSET,
+            batch_size=2,
+            num_workers=0,
+            record_limit=2,
+            local_labels='dense',
+            dense_view_size=128)
+    finally:
+        del teacher.forward
+    assert calls == []  # no crop reached the teacher
+    expected = direct_dense_local_scores(paths, classifier, teacher, 128)
+    torch.testing.assert_close(
+        local, expected, rtol=0, atol=FLOAT64_STORED_AS_FLOAT32)
+    assert torch.equal(local[2], torch.zeros(len(CLASSES)))  # undecodable
+    assert stats['mean_crops'] == pytest.approx(len(CLASSES) * 5 / 6)
+    for record, row in zip(stats['records'], local):
+        assert len(record['crop_scores']) == len(record['boxes'])
+        torch.testing.assert_close(
+            torch.tensor(record['crop_scores']).max(dim=0).values,
+            row,
+            rtol=0,
+            atol=FLOAT64_STORED_AS_FLOAT32)
+
+
+def test_unknown_local_label_source_is_refused(scene):
+    paths, classifier, teacher = scene
+    with pytest.raises(ValueError, match='local_labels'):
+        cam_local_scores(
+            classifier,
+            teacher,
+            paths,
+            view_size=VIEW,
+            crop_size=CROP,
+            class_threshold=0.0,
+            local_labels='patches')

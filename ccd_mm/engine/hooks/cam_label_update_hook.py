@@ -10,8 +10,8 @@ from mmpretrain.registry import HOOKS, MODELS
 from mmpretrain.utils import get_ori_model
 
 from ccd_mm.core.cam import adaptive_class_threshold, windowed_class_threshold
-from ccd_mm.labeling import (cam_local_scores, check_pass_arguments,
-                             classifier_scores)
+from ccd_mm.labeling import (LOCAL_LABELS, cam_local_scores,
+                             check_pass_arguments, classifier_scores)
 from ..eval_mode import eval_mode
 from ..pseudo_label_dataset_lookup import find_pseudo_label_dataset
 from ..teacher_config import resolve_teacher_config
@@ -90,6 +90,14 @@ class CAMLabelUpdateHook(Hook):
             (:func:`ccd_mm.evaluation.cam_box_recall`). Defaults to False.
         seed (int): Seed of the adaptive threshold's image sample or order
             (``seed + epoch``). Defaults to 0.
+        local_labels (str): Where a box's scores come from: 'crops' (CCD:
+            the teacher on each box's crop) or 'dense' (one teacher pass
+            over the whole view, its per-location embeddings averaged over
+            the box, MaskCLIP's value path; needs a ModifiedResNet or ViT
+            teacher). Defaults to 'crops'.
+        dense_view_size (int, optional): Side of the view the dense pass
+            sees; a ModifiedResNet gives one location per 32 px, a ViT one
+            per patch. Defaults to None: ``crop_size``.
     """
 
     priority = 'HIGH'
@@ -111,7 +119,9 @@ class CAMLabelUpdateHook(Hook):
                  num_workers: int = 2,
                  record_boxes: int = 0,
                  record_proposals: bool = False,
-                 seed: int = 0):
+                 seed: int = 0,
+                 local_labels: str = 'crops',
+                 dense_view_size: Optional[int] = None):
         if class_threshold not in ADAPTIVE_THRESHOLDS and not (isinstance(
                 class_threshold, (int, float)) and 0 <= class_threshold <= 1):
             raise ValueError("class_threshold must lie in [0, 1] or be one "
@@ -123,6 +133,12 @@ class CAMLabelUpdateHook(Hook):
         if box_rule not in ('bounding', 'row_major_corners'):
             raise ValueError("box_rule must be 'bounding' or "
                              f"'row_major_corners', got {box_rule!r}")
+        if local_labels not in LOCAL_LABELS:
+            raise ValueError(f'local_labels must be one of {LOCAL_LABELS}, '
+                             f'got {local_labels!r}')
+        if dense_view_size is not None and dense_view_size <= 0:
+            raise ValueError(
+                f'dense_view_size must be > 0, got {dense_view_size}')
         if box_offset < 0:
             raise ValueError(f'box_offset must be >= 0, got {box_offset}')
         if adaptive_bound <= 0:
@@ -155,6 +171,8 @@ class CAMLabelUpdateHook(Hook):
         self.record_boxes = record_boxes
         self.record_proposals = record_proposals
         self.seed = seed
+        self.local_labels = local_labels
+        self.dense_view_size = dense_view_size
 
     def before_run(self, runner: Runner) -> None:
         self.teacher = resolve_teacher_config(self.teacher, runner.cfg)
@@ -213,7 +231,9 @@ class CAMLabelUpdateHook(Hook):
                 show_progress=True,
                 record_limit=self.record_boxes,
                 keep_proposals=self.record_proposals,
-                decoder=dataset.image_decoder)
+                decoder=dataset.image_decoder,
+                local_labels=self.local_labels,
+                dense_view_size=self.dense_view_size)
         del teacher
         table.write('local_scores', local)
         table.update_epoch.fill_(runner.epoch)
