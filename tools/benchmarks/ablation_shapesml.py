@@ -13,39 +13,46 @@ and score the training images for the selection's curve (for the report:
 ground truth never reaches training or selection); every other run is tested
 after its last epoch only, which saves about a fifth of its time:
 
-=========================  ==================================================
-row                        config
-=========================  ==================================================
-``global_labels``          ``configs/shapes/ablation/global_labels.py``: the
-                           baseline, the teacher's global-view labels
-``debias``                 ``configs/shapes/ablation/debias.py``
-``label_update``           ``configs/shapes/ablation/label_update.py``
-``ccd``                    ``configs/shapes/ccd_shapesml.py``: CCD, paper
-``ccd_script``             ``configs/shapes/ccd_shapesml_script.py``: CCD,
-                           the released script's values
-``script_without_update``  ``configs/shapes/ablation/script_without_update
-                           .py``: ``ccd_script`` without its label update
-                           (a control)
-``script_half_max_boxes``  ``configs/shapes/ablation/script_half_max_boxes
-                           .py``: ``ccd_script`` with boxes around the
-                           CAM's half-maximum region
-``script_cam_07``          ``configs/shapes/ablation/script_cam_07.py``:
-                           ``ccd_script`` with boxes at CAM threshold 0.7
-``script_cam_09``          the same at 0.9 (with ``script_half_max_boxes``
-                           at 0.5 and ``ccd_script`` at 0.95: supplementary
-                           Fig. 7)
-``script_paper_t``         ``configs/shapes/ablation/script_paper_t.py``:
-                           ``ccd_script`` with the paper's t = 0.5 (a
-                           control for the script's windowed t)
-``script_sample_t``        ``configs/shapes/ablation/script_sample_t.py``:
-                           ``ccd_script`` with the script's target count
-                           of classes read on one sample (a control)
-``cdul``                   ``configs/shapes/ablation/cdul.py``
-``crop_oracle_labels``     ``configs/shapes/ablation/crop_oracle_labels.py``:
-                           report only, labels from ground-truth boxes
-``ground_truth_labels``    ``configs/shapes/ablation/ground_truth_labels.py``:
-                           report only, the split's own labels
-=========================  ==================================================
+===============================  ==============================================
+row                              config (in ``configs/shapes/``)
+===============================  ==============================================
+``global_labels``                ``ablation/global_labels.py``: the baseline,
+                                 the teacher's global-view labels
+``debias``                       ``ablation/debias.py``
+``label_update``                 ``ablation/label_update.py``
+``ccd``                          ``ccd_shapesml.py``: CCD, paper
+``ccd_script``                   ``ccd_shapesml_script.py``: CCD, the released
+                                 script's values
+``script_without_update``        ``ablation/script_without_update.py``:
+                                 ``ccd_script`` without its label update (a
+                                 control)
+``script_half_max_boxes``        ``ablation/script_half_max_boxes.py``:
+                                 ``ccd_script`` with boxes around the CAM's
+                                 half-maximum region
+``script_cam_07``                ``ablation/script_cam_07.py``: ``ccd_script``
+                                 with boxes at CAM threshold 0.7
+``script_cam_09``                the same at 0.9 (with
+                                 ``script_half_max_boxes`` at 0.5 and
+                                 ``ccd_script`` at 0.95: supplementary Fig. 7)
+``script_paper_t``               ``ablation/script_paper_t.py``: ``ccd_script``
+                                 with the paper's t = 0.5 (a control for the
+                                 script's windowed t)
+``script_sample_t``              ``ablation/script_sample_t.py``:
+                                 ``ccd_script`` with the script's target count
+                                 of classes read on one sample (a control)
+``script_label_update``          ``ccd_script``'s label update alone: no
+                                 debias, no consistency (Table 2 of the
+                                 script's preset)
+``script_update_debias``         the same with debias
+``script_update_consistency``    the same with consistency, no debias
+``script_dense_local_labels``    ``ccd_script`` with the local labels pooled on
+                                 one dense teacher pass
+``cdul``                         ``ablation/cdul.py``
+``crop_oracle_labels``           ``ablation/crop_oracle_labels.py``: report
+                                 only, labels from ground-truth boxes
+``ground_truth_labels``          ``ablation/ground_truth_labels.py``: report
+                                 only, the split's own labels
+===============================  ==============================================
 
 Experiments: ``--rows`` on the first split (``--data-seeds``) with the first
 teacher (``--teachers``); ``--repeat-rows`` again on the second split with
@@ -110,6 +117,12 @@ ROW_CONFIGS = {
     'script_cam_09': 'configs/shapes/ablation/script_cam_09.py',
     'script_paper_t': 'configs/shapes/ablation/script_paper_t.py',
     'script_sample_t': 'configs/shapes/ablation/script_sample_t.py',
+    'script_label_update': 'configs/shapes/ablation/script_label_update.py',
+    'script_update_debias': 'configs/shapes/ablation/script_update_debias.py',
+    'script_update_consistency':
+    'configs/shapes/ablation/script_update_consistency.py',
+    'script_dense_local_labels':
+    'configs/shapes/ablation/script_dense_local_labels.py',
     'cdul': 'configs/shapes/ablation/cdul.py',
     'crop_oracle_labels': 'configs/shapes/ablation/crop_oracle_labels.py',
     'ground_truth_labels': 'configs/shapes/ablation/ground_truth_labels.py',
