@@ -110,3 +110,27 @@ def grid_boxes(image_size: Tuple[int, int], grid: int = 3) -> Tensor:
     return torch.tensor([[xs[c], ys[r], xs[c + 1], ys[r + 1]]
                          for r in range(grid) for c in range(grid)],
                         dtype=torch.long)
+
+
+def fuse_global_and_dense(global_probs: Tensor, dense_probs: Tensor) -> Tensor:
+    """Initial label from a view's global and dense teacher scores.
+
+    ``l_c = (p_global_c + max_xy p_dense_c(x, y)) / 2``, renormalised to sum
+    to 1. The per-class max over locations is TagCLIP's local-to-global step
+    (a small object wins at its own locations, where the whole view's
+    softmax gives it little); averaging with the global score keeps the
+    classes that only the whole view reads, as TagCLIP's fusion does; the
+    renormalisation keeps a row a distribution, so the entropy and bias of
+    CCD 3.3 apply to it as to a global one.
+
+    Args:
+        global_probs (Tensor): ``(N, C)`` softmax over the classes of the
+            whole views.
+        dense_probs (Tensor): ``(N, C, h, w)`` softmax over the classes at
+            each location of the same views.
+
+    Returns:
+        Tensor: ``(N, C)``, rows summing to 1.
+    """
+    fused = (global_probs + dense_probs.amax(dim=(2, 3))) / 2
+    return fused / fused.sum(dim=1, keepdim=True)

@@ -3,6 +3,7 @@ from typing import Dict, Optional, Sequence, Tuple
 import torch
 from torch import Tensor
 
+from ccd_mm.core.aggregate import fuse_global_and_dense
 from ccd_mm.core.bias import confident_mask, estimate_clip_bias
 from ccd_mm.datasets.image_decoder import ImageDecoder
 from .image_views import GlobalViewDataset, collate_views
@@ -16,7 +17,8 @@ def label_global_views(
     batch_size: int = 32,
     num_workers: int = 2,
     show_progress: bool = False,
-    decoder: Optional[ImageDecoder] = None
+    decoder: Optional[ImageDecoder] = None,
+    dense_fusion: bool = False
 ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Teacher probabilities of every image's global view (CCD Eq. 1-2).
 
@@ -30,6 +32,9 @@ def label_global_views(
         show_progress: progress bar on rank 0.
         decoder: the training pipeline's image decoder; None for mmcv's
             default ``LoadImageFromFile``.
+        dense_fusion: fuse each view's global scores with its dense ones
+            (``teacher.dense_probs``,
+            :func:`~ccd_mm.core.aggregate.fuse_global_and_dense`).
 
     Returns:
         (scores (N, C), decoded (N,) bool, fingerprints (N,) int64): rows of
@@ -46,7 +51,11 @@ def label_global_views(
         rows = torch.zeros(len(batch.indices), num_classes + 1)
         rows[:, -1] = batch.decoded.float()
         if batch.views is not None:
-            rows[batch.decoded, :-1] = teacher(batch.views).float().cpu()
+            scores = teacher(batch.views)
+            if dense_fusion:
+                scores = fuse_global_and_dense(
+                    scores, teacher.dense_probs(batch.views))
+            rows[batch.decoded, :-1] = scores.float().cpu()
         index_parts.append(batch.indices)
         row_parts.append(rows)
         fingerprint_parts.append(batch.fingerprints[:, None])

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from ccd_mm.core import (blend_labels, cdul_global_local, debias, grid_boxes,
-                         local_max)
+from ccd_mm.core import (blend_labels, cdul_global_local, debias,
+                         fuse_global_and_dense, grid_boxes, local_max)
 
 # Tolerances: a comparison that names none uses pytest.approx's or
 # assert_close's default, which bounds the float32 rounding of a few
@@ -109,3 +109,14 @@ def test_grid_boxes_tile_exactly():
 def test_grid_boxes_rejects_tiny_image():
     with pytest.raises(ValueError):
         grid_boxes((2, 10), grid=3)
+
+
+def test_fuse_global_and_dense_by_hand():
+    global_probs = torch.tensor([[0.7, 0.2, 0.1]])
+    dense = torch.tensor([[0.6, 0.3, 0.1], [0.1, 0.1, 0.8]]).T.reshape(
+        1, 3, 1, 2)  # two locations: (0.6, 0.3, 0.1) and (0.1, 0.1, 0.8)
+    fused = fuse_global_and_dense(global_probs, dense)
+    # (p_global + max over locations) / 2 = (0.65, 0.25, 0.45), sum 1.35
+    expected = torch.tensor([[0.65, 0.25, 0.45]]) / 1.35
+    torch.testing.assert_close(fused, expected)
+    torch.testing.assert_close(fused.sum(dim=1), torch.ones(1))

@@ -114,6 +114,13 @@ class CLIPInitialLabelHook(Hook):
         label_cache (str, optional): A label cache file to read the
             teacher's scores from instead of running the teacher.
             Defaults to None.
+        dense_fusion (bool): Label each image with the mean of its global
+            scores and the per-class max of its dense scores (one
+            location per 32 px of a ModifiedResNet, per patch of a ViT;
+            MaskCLIP's value path), renormalised (TagCLIP's local-to-global
+            reading, :func:`~ccd_mm.core.aggregate.fuse_global_and_dense`),
+            instead of the global scores alone. Not with ``label_cache``.
+            Defaults to False.
     """
 
     priority = 'VERY_HIGH'
@@ -124,9 +131,15 @@ class CLIPInitialLabelHook(Hook):
                  entropy_threshold: float = 0.5,
                  batch_size: int = 32,
                  num_workers: int = 2,
-                 label_cache: Optional[str] = None):
+                 label_cache: Optional[str] = None,
+                 dense_fusion: bool = False):
         if entropy_threshold < 0:
             raise ValueError('entropy_threshold must be >= 0')
+        if dense_fusion and label_cache is not None:
+            raise ValueError(
+                'dense_fusion needs the teacher\'s dense scores, which a '
+                'label cache (global-view scores) does not hold: set one of '
+                'dense_fusion and label_cache')
         check_pass_arguments(
             num_workers, view_size=view_size, batch_size=batch_size)
         self.teacher = teacher
@@ -135,6 +148,7 @@ class CLIPInitialLabelHook(Hook):
         self.batch_size = batch_size
         self.num_workers = num_workers
         self.label_cache = label_cache
+        self.dense_fusion = dense_fusion
         self._saved_table: Optional[dict] = None
         self._saved_table_source: Optional[str] = None
 
@@ -224,7 +238,9 @@ class CLIPInitialLabelHook(Hook):
                   if self.label_cache is not None else 'teacher run')
         runner.logger.info(
             f'CLIP initial labeling of {table.num_images} images '
-            f'({self.view_size}px global view, {source})')
+            f'({self.view_size}px global view'
+            f'{" fused with its dense scores" if self.dense_fusion else ""}'
+            f', {source})')
         fields, has_estimate = self.initial_labels(dataset)
         for name, value in fields.items():
             table.write(name, value)
@@ -258,7 +274,8 @@ class CLIPInitialLabelHook(Hook):
                 self.batch_size,
                 self.num_workers,
                 show_progress=True,
-                decoder=dataset.image_decoder)
+                decoder=dataset.image_decoder,
+                dense_fusion=self.dense_fusion)
             del teacher
         fields, has_estimate = initial_label_fields(scores, decoded,
                                                     self.entropy_threshold)
