@@ -243,6 +243,9 @@ def test_realism_report_on_a_tiny_split(trained, tmp_path, capsys):
     assert 0 <= report['top1_in_gt'] <= 1
     assert 0 <= report['global_map'] <= 100
     assert 0 <= report['oracle_map'] <= 100
+    assert 0 <= report['dense_fused_map'] <= 100
+    assert 0 <= report['dense_box_oracle_map'] <= 100
+    assert '| dense box oracle (boxes pooled on one pass), mAP |' in printed
     assert set(report['cut_object_top1']) == {'0.0', '0.25', '0.5'}
     assert all(0 <= top1 <= 1 for top1 in report['cut_object_top1'].values())
     assert '| top-1 on object crops, 25% of the box cut at one edge |' in \
