@@ -1,10 +1,11 @@
 """CAM label update throughput (CCD 3.2): ``cam_local_scores`` (classifier,
 CAM boxes, crop decoding, teacher on the crops) against the pure-forward
 limit on the same pre-decoded views and crops, and against a batch-1 loop
-like the released script's. Also times the two ways to batch crops of many
-shapes, each over all crops of the split in full teacher batches: bucketing
-by shape (what the pass's ``StreamingCropLabeler`` does) and letterboxing
-onto a few canvas sizes.
+like the released script's, and against the same boxes pooled on one
+dense teacher pass per view (``local_labels='dense'``). Also times the two
+ways to batch crops of many shapes, each over all crops of the split in
+full teacher batches: bucketing by shape (what the pass's
+``StreamingCropLabeler`` does) and letterboxing onto a few canvas sizes.
 
 Every class is selected (class threshold 0), so an image has
 ``--num-classes`` crops. Prints one JSON line. CPU, tiny models (default)::
@@ -145,7 +146,7 @@ def main(argv=None):
         for chunk in views.split(args.batch_size):
             classifier_cams(classifier, chunk)
 
-    def update(paths):
+    def update(paths, local_labels='crops'):
         return cam_local_scores(
             classifier,
             teacher,
@@ -157,10 +158,13 @@ def main(argv=None):
             box_offset=box_offset,
             batch_size=args.batch_size,
             num_workers=args.num_workers,
-            size_divisor=args.size_divisor)
+            size_divisor=args.size_divisor,
+            local_labels=local_labels)
 
     runs = dict(
         project=lambda: update(img_paths),
+        # The same boxes pooled on one dense teacher pass per view.
+        project_dense=lambda: update(img_paths, 'dense'),
         project_first_batch=lambda: update(img_paths[:args.batch_size]),
         classifier_forward=classify_views,
         # All crops of a shape over the whole split in one stack, run in
@@ -226,6 +230,8 @@ def main(argv=None):
             num_workers=args.num_workers,
             mean_crops=stats['mean_crops'],
             project_images_per_s=project_rate,
+            dense_images_per_s=num_images / timed['project_dense'].seconds,
+            dense_speedup_vs_crops=project_s / timed['project_dense'].seconds,
             project_steady_images_per_s=project_rate_steady,
             pass_startup_s=startup_s,
             limit_images_per_s=limit_rate,
