@@ -36,9 +36,16 @@ def write_run(root):
         (work_dir / folder /
          'run.log').write_text('... - INFO - 1/20 images are confident\n')
     (work_dir / 'last_checkpoint').write_text(f'{work_dir}/epoch_10.pth')
-    for name, value in (('label_free', 52.84), ('last', 77.08)):
+    for name, value in (('label_free', 52.84), ('last', 77.08), ('baseline',
+                                                                 74.52)):
         (work_dir / 'test' / f'{name}.json').write_text(
             json.dumps({'multi-label/mAP': value}))
+    stages = dict(
+        initial=dict(mAP=76.19),
+        debiased=dict(mAP=73.24),
+        updated=dict(mAP=78.01))
+    (work_dir / 'label_quality.json').write_text(
+        json.dumps(dict(stages=stages)))
     (work_dir / 'vis').mkdir()
     for name in ('cam_boxes_epoch_3_0', 'class_bias', 'label_histogram'):
         (work_dir / 'vis' / f'{name}.png').write_bytes(b'')
@@ -68,8 +75,8 @@ def test_summary_names_teacher_labels_test_map_pictures_and_next_steps(
     # The label lines, in order; epoch 2's labels equal epoch 1's.
     first = lines.index(
         next(line for line in lines if line.startswith('Pseudo-labels (from')))
-    last = lines.index('Test split mAP (its ground truth is read for this '
-                       'only):')
+    last = lines.index('Train label mAP (the train split\'s ground truth, '
+                       'read for this report only):')
     assert [
         line.split(':')[0].split(' (')[0].strip()
         for line in lines[first + 1:last]
@@ -82,6 +89,29 @@ def test_summary_names_teacher_labels_test_map_pictures_and_next_steps(
         '0.913 max 0.972' in lines
     assert '  label-free checkpoint best_label_free.pth: 52.8' in lines
     assert '  last checkpoint epoch_10.pth: 77.1' in lines
+    assert ("  teacher's global labels 76.2, debiased 73.2, after the label "
+            'update 78.0') in lines
+    assert ("  baseline, the teacher's global labels without CCD (last "
+            'checkpoint): 74.5') in lines
+    assert '  CCD minus the baseline: +2.6 (one seed; docs/results.md has ' \
+        'the spread over seeds)' in lines
     assert f'3 PNGs in {work_dir}/vis/' in text
     assert f'python tools/infer.py {work_dir}/epoch_10.pth ' \
         'data/shapesml/images/test --topk 3' in text
+
+
+def test_summary_without_baseline_or_label_report_says_not_measured(tmp_path):
+    work_dir = write_run(tmp_path)
+    (work_dir / 'test' / 'baseline.json').unlink()
+    (work_dir / 'label_quality.json').unlink()
+    lines = demo_summary.main([
+        'configs/shapes/ccd_shapesml.py', '--work-dir',
+        str(work_dir), '--teacher-report',
+        str(tmp_path / 'train_report.json')
+    ]).splitlines()
+    assert ("  baseline, the teacher's global labels without CCD (last "
+            'checkpoint): not measured') in lines
+    assert not any('CCD minus the baseline' in line for line in lines)
+    index = lines.index("Train label mAP (the train split's ground truth, "
+                        'read for this report only):')
+    assert lines[index + 1] == '  not measured'

@@ -1,10 +1,13 @@
 """Print what the ShapesML demo did, in a few lines a newcomer can read.
 
 The teacher's quality (its ``train_report.json``), the pseudo-label
-statistics the label hooks logged during training, the test-split mAP of the
-label-free and of the last checkpoint (``tools/test.py --out-item
-metrics``), where ``tools/visualize.py`` put the pictures, and what to run
-next. ``tools/shapesml/run_demo.sh`` calls it at its end::
+statistics the label hooks logged during training, the train label mAP
+before and after the label update (``tools/eval_pseudo_labels.py``, the
+train split's ground truth read for this report only), the test-split mAP of
+the label-free and of the last checkpoint (``tools/test.py --out-item
+metrics``) beside the baseline's, a classifier trained on the teacher's
+global labels alone, where ``tools/visualize.py`` put the pictures, and what
+to run next. ``tools/shapesml/run_demo.sh`` calls it at its end::
 
     python tools/shapesml/demo_summary.py configs/shapes/ccd_shapesml.py \\
         --work-dir work_dirs/ccd_shapesml \\
@@ -45,6 +48,14 @@ def parse_args(argv=None):
         help='metrics of the test runs: label_free.json and last.json '
         '(default: WORK_DIR/test)')
     parser.add_argument(
+        '--baseline-test',
+        help='metrics of the baseline\'s last checkpoint (default: '
+        'TEST_DIR/baseline.json)')
+    parser.add_argument(
+        '--label-report',
+        help='tools/eval_pseudo_labels.py report of the last checkpoint '
+        '(default: WORK_DIR/label_quality.json)')
+    parser.add_argument(
         '--pictures', help='tools/visualize.py output (default: WORK_DIR/vis)')
     parser.add_argument('--data', default='data/shapesml')
     return parser.parse_args(argv)
@@ -74,11 +85,32 @@ def label_log_lines(log_file: str) -> List[str]:
     return lines
 
 
-def test_map(metrics_file: str) -> str:
+def read_map(metrics_file: str) -> Optional[float]:
     if not osp.exists(metrics_file):
-        return 'not measured'
+        return None
     with open(metrics_file) as file:
-        return f'{json.load(file)[MAP_KEY]:.1f}'
+        return json.load(file)[MAP_KEY]
+
+
+def test_map(metrics_file: str) -> str:
+    value = read_map(metrics_file)
+    return 'not measured' if value is None else f'{value:.1f}'
+
+
+def label_quality_line(report_file: str) -> str:
+    """Train label mAP at each stage of a ``tools/eval_pseudo_labels.py``
+    report."""
+    if not osp.exists(report_file):
+        return 'not measured'
+    with open(report_file) as file:
+        stages = json.load(file)['stages']
+    names = dict(
+        initial='teacher\'s global labels',
+        debiased='debiased',
+        updated='after the label update')
+    return ', '.join(f'{names.get(stage, stage)} {numbers["mAP"]:.1f}'
+                     for stage, numbers in stages.items()
+                     if numbers['mAP'] is not None)
 
 
 def last_checkpoint(work_dir: str) -> str:
@@ -113,11 +145,23 @@ def summary(args) -> str:
     out += [f'  {line}' for line in teacher_lines(args.teacher_report)]
     out.append(f'Pseudo-labels (from {log_file}):')
     out += [f'  {line}' for line in label_log_lines(log_file)]
+    out.append('Train label mAP (the train split\'s ground truth, read for '
+               'this report only):')
+    out.append('  ' + label_quality_line(
+        args.label_report or osp.join(args.work_dir, 'label_quality.json')))
+    baseline_file = args.baseline_test or osp.join(test_dir, 'baseline.json')
     out.append('Test split mAP (its ground truth is read for this only):')
     out.append('  label-free checkpoint best_label_free.pth: '
                f"{test_map(osp.join(test_dir, 'label_free.json'))}")
     out.append(f'  last checkpoint {osp.basename(last)}: '
                f"{test_map(osp.join(test_dir, 'last.json'))}")
+    out.append('  baseline, the teacher\'s global labels without CCD (last '
+               f'checkpoint): {test_map(baseline_file)}')
+    ccd, baseline = (read_map(osp.join(test_dir,
+                                       'last.json')), read_map(baseline_file))
+    if ccd is not None and baseline is not None:
+        out.append(f'  CCD minus the baseline: {ccd - baseline:+.1f} (one '
+                   'seed; docs/results.md has the spread over seeds)')
     drawn = sorted(glob.glob(osp.join(pictures, '*.png')))
     out.append(f'Pictures (tools/visualize.py): {len(drawn)} PNGs in '
                f'{pictures}/ (CAM boxes of the label update, class bias, '
