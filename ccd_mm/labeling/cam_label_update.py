@@ -174,17 +174,27 @@ def cam_local_scores(
     local = labeler.finish()
     local = gather_rows(shard, [local[indices] for indices in shard],
                         len(crops), teacher.num_classes)
-    all_reduce(num_crops)
     records = crop_records(
         teacher, crops, classes,
         torch.cat(shard)[:record_limit].tolist() if shard else [])
+    return local, _pass_stats(num_crops, start, records, boxes, classes,
+                              keep_proposals)
+
+
+def _pass_stats(counts: torch.Tensor, start: float, records: List[dict],
+                boxes: Sequence[torch.Tensor],
+                classes: Sequence[Optional[torch.Tensor]],
+                keep_proposals: bool) -> dict:
+    """The stats of :func:`cam_local_scores` from this rank's (crops or
+    boxes, images) ``counts``, summed over the ranks here."""
+    all_reduce(counts)
     stats = dict(
-        mean_crops=float(num_crops[0] / num_crops[1].clamp(min=1)),
+        mean_crops=float(counts[0] / counts[1].clamp(min=1)),
         seconds=time.time() - start,
         records=records)
     if keep_proposals:
         stats['proposals'] = gather_proposals(boxes, classes)
-    return local, stats
+    return stats
 
 
 def resized_views(views: torch.Tensor, size: int) -> torch.Tensor:
@@ -223,7 +233,6 @@ def _dense_local_scores(teacher, img_paths: Sequence[str], view_size: int,
     num_boxes = torch.tensor(
         [sum(len(box_scores[index]) for index in indices),
          num_images]).float()
-    all_reduce(num_boxes)
     records = [
         dict(
             img_path=img_paths[index],
@@ -233,13 +242,8 @@ def _dense_local_scores(teacher, img_paths: Sequence[str], view_size: int,
             crop_scores=box_scores[index].tolist())
         for index in indices[:record_limit]
     ]
-    stats = dict(
-        mean_crops=float(num_boxes[0] / num_boxes[1].clamp(min=1)),
-        seconds=time.time() - start,
-        records=records)
-    if keep_proposals:
-        stats['proposals'] = gather_proposals(boxes, classes)
-    return local, stats
+    return local, _pass_stats(num_boxes, start, records, boxes, classes,
+                              keep_proposals)
 
 
 def gather_proposals(boxes: Sequence[torch.Tensor],

@@ -63,19 +63,30 @@ def scene(tmp_path_factory, tiny_clip_resnet):
     return paths, classifier, teacher
 
 
-def direct_local_scores(paths, classifier, teacher, class_threshold):
-    """Image by image, without the pass's batching and streaming."""
+def direct_boxes(paths, classifier, class_threshold):
+    """Image by image: (view, CAM boxes of the selected classes), or None
+    for an undecodable image."""
     views = GlobalViewDataset(paths, VIEW)
-    rows = []
     for index in range(len(paths)):
         _, view = views[index]
         if view is None:
-            rows.append(torch.zeros(len(CLASSES)))
+            yield None
             continue
         logits, cams = classifier_cams(classifier, view[None])
         chosen = torch.nonzero(
             torch.sigmoid(logits[0]) >= class_threshold).flatten()
-        boxes = cam_to_boxes(cams[0, chosen], (VIEW, VIEW), 0.95, OFFSET)
+        yield view, cam_to_boxes(cams[0, chosen], (VIEW, VIEW), 0.95, OFFSET)
+
+
+def direct_local_scores(paths, classifier, teacher, class_threshold):
+    """Image by image, without the pass's batching and streaming."""
+    rows = []
+    for index, image in enumerate(
+            direct_boxes(paths, classifier, class_threshold)):
+        if image is None:
+            rows.append(torch.zeros(len(CLASSES)))
+            continue
+        _, boxes = image
         _, crops = CropViewDataset([paths[index]], [boxes], VIEW, CROP)[0]
         scores = (
             torch.cat([teacher(crop[None]) for crop in crops])
@@ -85,20 +96,25 @@ def direct_local_scores(paths, classifier, teacher, class_threshold):
     return torch.stack(rows).float()  # the pass stores float32 rows
 
 
+def run_pass(scene, **arguments):
+    """``cam_local_scores`` on the scene with this module's sizes, every
+    class selected, 2 images a batch, unless ``arguments`` say otherwise."""
+    paths, classifier, teacher = scene
+    arguments = dict(
+        dict(
+            view_size=VIEW,
+            crop_size=CROP,
+            class_threshold=0.0,
+            box_offset=OFFSET,
+            batch_size=2,
+            num_workers=0), **arguments)
+    return cam_local_scores(classifier, teacher, paths, **arguments)
+
+
 @pytest.mark.parametrize('num_workers', [0, 2])
 def test_pass_equals_the_direct_computation(scene, num_workers):
     paths, classifier, teacher = scene
-    local, stats = cam_local_scores(
-        classifier,
-        teacher,
-        paths,
-        view_size=VIEW,
-        crop_size=CROP,
-        class_threshold=0.0,
-        box_offset=OFFSET,
-        batch_size=2,
-        num_workers=num_workers,
-        record_limit=3)
+    local, stats = run_pass(scene, num_workers=num_workers, record_limit=3)
     expected = direct_local_scores(paths, classifier, teacher, 0.0)
     torch.testing.assert_close(
         local, expected, rtol=0, atol=FLOAT64_STORED_AS_FLOAT32)
@@ -107,6 +123,12 @@ def test_pass_equals_the_direct_computation(scene, num_workers):
     assert stats['mean_crops'] == pytest.approx(len(CLASSES) * 5 / 6)
     records = stats['records']
     assert [r['img_path'] for r in records] == paths[:3]
+    check_records(records, local)
+
+
+def check_records(records, local):
+    """A record holds a box's classes and scores; the max of its scores is
+    the image's local label."""
     for record, row in zip(records, local):
         assert len(record['crop_scores']) == len(record['boxes'])
         assert len(record['classes']) == len(record['boxes'])
@@ -119,17 +141,8 @@ def test_pass_equals_the_direct_computation(scene, num_workers):
 
 
 def test_unselected_classes_give_no_crop(scene):
-    paths, classifier, teacher = scene
-    local, stats = cam_local_scores(
-        classifier,
-        teacher,
-        paths,
-        view_size=VIEW,
-        crop_size=CROP,
-        class_threshold=1.1,
-        box_offset=OFFSET,
-        batch_size=2,
-        num_workers=0)
+    paths = scene[0]
+    local, stats = run_pass(scene, class_threshold=1.1)
     assert torch.equal(local, torch.zeros(len(paths), len(CLASSES)))
     assert stats['mean_crops'] == 0
 
@@ -153,16 +166,12 @@ def test_scaled_cams_are_the_maps_the_logits_pool(scene):
 def direct_dense_local_scores(paths, classifier, teacher, dense_size):
     """Image by image: the teacher's dense map of the whole view, each
     box's cells averaged by hand, classified, max over the boxes."""
-    views = GlobalViewDataset(paths, VIEW)
     rows = []
-    for index in range(len(paths)):
-        _, view = views[index]
-        if view is None:
+    for image in direct_boxes(paths, classifier, 0.0):
+        if image is None:
             rows.append(torch.zeros(len(CLASSES)))
             continue
-        logits, cams = classifier_cams(classifier, view[None])
-        chosen = torch.nonzero(torch.sigmoid(logits[0]) >= 0).flatten()
-        boxes = cam_to_boxes(cams[0, chosen], (VIEW, VIEW), 0.95, OFFSET)
+        view, boxes = image
         teacher_view = torch.nn.functional.interpolate(
             view[None].float() / 255, (dense_size, dense_size),
             mode='bilinear',
@@ -194,19 +203,8 @@ def test_dense_mode_pools_one_teacher_pass_inside_the_boxes(scene):
     teacher.forward = lambda images: calls.append(len(images)) or forward(
         images)
     try:
-        local, stats = cam_local_scores(
-            classifier,
-            teacher,
-            paths,
-            view_size=VIEW,
-            crop_size=CROP,
-            class_threshold=0.0,
-            box_offset=OFFSET,
-            batch_size=2,
-            num_workers=0,
-            record_limit=2,
-            local_labels='dense',
-            dense_view_size=128)
+        local, stats = run_pass(
+            scene, record_limit=2, local_labels='dense', dense_view_size=128)
     finally:
         del teacher.forward
     assert calls == []  # no crop reached the teacher
@@ -215,23 +213,10 @@ def test_dense_mode_pools_one_teacher_pass_inside_the_boxes(scene):
         local, expected, rtol=0, atol=FLOAT64_STORED_AS_FLOAT32)
     assert torch.equal(local[2], torch.zeros(len(CLASSES)))  # undecodable
     assert stats['mean_crops'] == pytest.approx(len(CLASSES) * 5 / 6)
-    for record, row in zip(stats['records'], local):
-        assert len(record['crop_scores']) == len(record['boxes'])
-        torch.testing.assert_close(
-            torch.tensor(record['crop_scores']).max(dim=0).values,
-            row,
-            rtol=0,
-            atol=FLOAT64_STORED_AS_FLOAT32)
+    assert len(stats['records']) == 2
+    check_records(stats['records'], local)
 
 
 def test_unknown_local_label_source_is_refused(scene):
-    paths, classifier, teacher = scene
     with pytest.raises(ValueError, match='local_labels'):
-        cam_local_scores(
-            classifier,
-            teacher,
-            paths,
-            view_size=VIEW,
-            crop_size=CROP,
-            class_threshold=0.0,
-            local_labels='patches')
+        run_pass(scene, local_labels='patches')
