@@ -79,7 +79,8 @@ def test_bench_label_update(bench_script, tmp_path, capsys):
     assert_rates(result, 'project_images_per_s', 'limit_images_per_s',
                  'project_steady_images_per_s', 'batch1_loop_images_per_s',
                  'ratio_vs_limit', 'speedup_vs_batch1_loop',
-                 'dense_images_per_s', 'dense_speedup_vs_crops')
+                 'dense_images_per_s', 'dense_speedup_vs_crops',
+                 'dense_cpu_speedup_vs_crops')
     assert result['max_abs_diff_vs_limit'] < 1e-5
     assert result['max_abs_diff_vs_loop'] < 1e-5
     batching = result['crop_batching']

@@ -232,6 +232,8 @@ def main(argv=None):
             project_images_per_s=project_rate,
             dense_images_per_s=num_images / timed['project_dense'].seconds,
             dense_speedup_vs_crops=project_s / timed['project_dense'].seconds,
+            dense_cpu_speedup_vs_crops=timed['project'].cpu_seconds /
+            timed['project_dense'].cpu_seconds,
             project_steady_images_per_s=project_rate_steady,
             pass_startup_s=startup_s,
             limit_images_per_s=limit_rate,
