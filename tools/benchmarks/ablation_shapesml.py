@@ -19,7 +19,12 @@ row                              config (in ``configs/shapes/``)
 ``global_labels``                ``ablation/global_labels.py``: the baseline,
                                  the teacher's global-view labels
 ``debias``                       ``ablation/debias.py``
-``label_update``                 ``ablation/label_update.py``
+``label_update``                 ``ablation/label_update.py``: the update
+                                 with debias, no consistency
+``update_only``                  ``ablation/update_only.py``: the update
+                                 alone, no debias, no consistency
+``update_consistency``           ``ablation/update_consistency.py``: the
+                                 update with consistency, no debias
 ``ccd``                          ``ccd_shapesml.py``: CCD, paper
 ``ccd_script``                   ``ccd_shapesml_script.py``: CCD, the released
                                  script's values
@@ -40,13 +45,9 @@ row                              config (in ``configs/shapes/``)
 ``script_sample_t``              ``ablation/script_sample_t.py``:
                                  ``ccd_script`` with the script's target count
                                  of classes read on one sample (a control)
-``script_label_update``          ``ccd_script``'s label update alone: no
-                                 debias, no consistency (Table 2 of the
-                                 script's preset)
-``script_update_debias``         the same with debias
-``script_update_consistency``    the same with consistency, no debias
-``script_dense_local_labels``    ``ccd_script`` with the local labels pooled on
-                                 one dense teacher pass
+``dense_local_labels``           ``ablation/dense_local_labels.py``: ``ccd``
+                                 with the local labels pooled on one dense
+                                 teacher pass
 ``cdul``                         ``ablation/cdul.py``
 ``crop_oracle_labels``           ``ablation/crop_oracle_labels.py``: report
                                  only, labels from ground-truth boxes
@@ -107,6 +108,8 @@ ROW_CONFIGS = {
     'global_labels': 'configs/shapes/ablation/global_labels.py',
     'debias': 'configs/shapes/ablation/debias.py',
     'label_update': 'configs/shapes/ablation/label_update.py',
+    'update_only': 'configs/shapes/ablation/update_only.py',
+    'update_consistency': 'configs/shapes/ablation/update_consistency.py',
     'ccd': 'configs/shapes/ccd_shapesml.py',
     'ccd_script': 'configs/shapes/ccd_shapesml_script.py',
     'script_without_update':
@@ -117,12 +120,7 @@ ROW_CONFIGS = {
     'script_cam_09': 'configs/shapes/ablation/script_cam_09.py',
     'script_paper_t': 'configs/shapes/ablation/script_paper_t.py',
     'script_sample_t': 'configs/shapes/ablation/script_sample_t.py',
-    'script_label_update': 'configs/shapes/ablation/script_label_update.py',
-    'script_update_debias': 'configs/shapes/ablation/script_update_debias.py',
-    'script_update_consistency':
-    'configs/shapes/ablation/script_update_consistency.py',
-    'script_dense_local_labels':
-    'configs/shapes/ablation/script_dense_local_labels.py',
+    'dense_local_labels': 'configs/shapes/ablation/dense_local_labels.py',
     'cdul': 'configs/shapes/ablation/cdul.py',
     'crop_oracle_labels': 'configs/shapes/ablation/crop_oracle_labels.py',
     'ground_truth_labels': 'configs/shapes/ablation/ground_truth_labels.py',
