@@ -25,6 +25,8 @@ row                              config (in ``configs/shapes/``)
                                  alone, no debias, no consistency
 ``update_consistency``           ``ablation/update_consistency.py``: the
                                  update with consistency, no debias
+``without_update``               ``ablation/without_update.py``: ``ccd``
+                                 without its label update (a control)
 ``ccd``                          ``ccd_shapesml.py``: CCD, paper
 ``ccd_script``                   ``ccd_shapesml_script.py``: CCD, the released
                                  script's values
@@ -110,6 +112,7 @@ ROW_CONFIGS = {
     'label_update': 'configs/shapes/ablation/label_update.py',
     'update_only': 'configs/shapes/ablation/update_only.py',
     'update_consistency': 'configs/shapes/ablation/update_consistency.py',
+    'without_update': 'configs/shapes/ablation/without_update.py',
     'ccd': 'configs/shapes/ccd_shapesml.py',
     'ccd_script': 'configs/shapes/ccd_shapesml_script.py',
     'script_without_update':
