@@ -171,11 +171,10 @@ class CLIPTeacher(nn.Module):
         return functional_call(self.clip.visual, {name: pos_embed}, (pixels, ))
 
     def _encode_dense(self, pixels: Tensor) -> Tensor:
-        """``(N, h, w, D)`` per-location features (see dense_embeddings)."""
-        name, pos_embed = self._resized_positional_embedding(pixels)
-        if name is None:
-            raise TypeError('dense class scores need an open_clip '
-                            'ModifiedResNet or VisionTransformer tower')
+        """``(N, h, w, D)`` per-location features (see dense_embeddings);
+        a tower without a value path is named by ``tower_dense_embeddings``.
+        """
+        _, pos_embed = self._resized_positional_embedding(pixels)
         return tower_dense_embeddings(self.clip.visual, pixels, pos_embed)
 
     def _run_tower(self, encode, images: Tensor) -> Tensor:
