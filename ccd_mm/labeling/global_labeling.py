@@ -32,8 +32,8 @@ def label_global_views(
         show_progress: progress bar on rank 0.
         decoder: the training pipeline's image decoder; None for mmcv's
             default ``LoadImageFromFile``.
-        dense_fusion: fuse each view's global scores with its dense ones
-            (``teacher.dense_probs``,
+        dense_fusion: fuse each view's global scores with its dense ones,
+            both of one trunk pass (``teacher.global_and_dense_probs``,
             :func:`~ccd_mm.core.aggregate.fuse_global_and_dense`).
 
     Returns:
@@ -51,10 +51,11 @@ def label_global_views(
         rows = torch.zeros(len(batch.indices), num_classes + 1)
         rows[:, -1] = batch.decoded.float()
         if batch.views is not None:
-            scores = teacher(batch.views)
             if dense_fusion:
                 scores = fuse_global_and_dense(
-                    scores, teacher.dense_probs(batch.views))
+                    *teacher.global_and_dense_probs(batch.views))
+            else:
+                scores = teacher(batch.views)
             rows[batch.decoded, :-1] = scores.float().cpu()
         index_parts.append(batch.indices)
         row_parts.append(rows)

@@ -14,7 +14,7 @@ from torch.func import functional_call
 from ccd_mm.datasets.prompt_templates import checked_prompt_templates
 from ccd_mm.structures import as_unit_range, stack_by_shape
 from .clip_checkpoint import load_clip_model
-from .dense_embeddings import dense_embeddings as tower_dense_embeddings
+from .dense_embeddings import pooled_and_dense_embeddings
 from .positional_embedding import (native_grid, positional_embedding_name,
                                    resize_positional_embedding, token_grid)
 
@@ -170,16 +170,17 @@ class CLIPTeacher(nn.Module):
             return self.clip.visual(pixels)
         return functional_call(self.clip.visual, {name: pos_embed}, (pixels, ))
 
-    def _encode_dense(self, pixels: Tensor) -> Tensor:
-        """``(N, h, w, D)`` per-location features (see dense_embeddings);
-        a tower without a value path is named by ``tower_dense_embeddings``.
-        """
+    def _encode_pooled_and_dense(self, pixels: Tensor):
+        """``(N, D)`` pooled and ``(N, h, w, D)`` per-location features of
+        one trunk pass (see dense_embeddings); a tower without a value path
+        is named by ``pooled_and_dense_embeddings``."""
         _, pos_embed = self._resized_positional_embedding(pixels)
-        return tower_dense_embeddings(self.clip.visual, pixels, pos_embed)
+        return pooled_and_dense_embeddings(self.clip.visual, pixels, pos_embed)
 
-    def _run_tower(self, encode, images: Tensor) -> Tensor:
-        """``encode`` on normalised pixels, under autocast on CUDA, cast
-        back to the class embeddings' dtype."""
+    def _run_tower(self, encode, images: Tensor):
+        """``encode`` on normalised pixels, under autocast on CUDA, its
+        tensor (or tuple of tensors) cast back to the class embeddings'
+        dtype."""
         device = self.class_embeddings.device
         # uint8 views cross to the GPU as bytes and become floats there.
         pixels = (as_unit_range(images.to(device)) -
@@ -191,7 +192,10 @@ class CLIPTeacher(nn.Module):
             features = encode(pixels)
         # Back from autocast's half precision to the class embeddings'
         # dtype: float32, or float64 for a teacher converted with .double().
-        return features.to(self.class_embeddings.dtype)
+        dtype = self.class_embeddings.dtype
+        if isinstance(features, tuple):
+            return tuple(feature.to(dtype) for feature in features)
+        return features.to(dtype)
 
     def probs_of_embeddings(self, embeddings: Tensor) -> Tensor:
         """Softmax over the classes of image embeddings ``(..., D)`` (CCD
@@ -239,37 +243,53 @@ class CLIPTeacher(nn.Module):
         return torch.cat(probs).to(images.device)
 
     @torch.no_grad()
-    def dense_embeddings(self, images: Tensor) -> Tensor:
-        """Per-location image embeddings of one pass, MaskCLIP's value path
-        (:mod:`~ccd_mm.teachers.dense_embeddings`).
+    def pooled_and_dense_embeddings(self, images: Tensor):
+        """The image embedding of :meth:`forward` and the per-location
+        embeddings of MaskCLIP's value path
+        (:mod:`~ccd_mm.teachers.dense_embeddings`), from one trunk pass.
 
         A ModifiedResNet gives one location per 32 px of input, a ViT one
         per patch; the positional embedding is resized to the input's grid
-        as for :meth:`forward`. :meth:`probs_of_embeddings` classifies a
-        location, or a mean over locations.
+        as for :meth:`forward`. :meth:`probs_of_embeddings` classifies an
+        embedding, a location or a mean over locations.
 
         Args:
             images (Tensor): ``(N, 3, H, W)`` as for :meth:`forward`.
 
         Returns:
-            Tensor: ``(N, h, w, D)`` unnormalised embeddings, in
-            :meth:`forward`'s dtype, on the device of ``images``.
+            tuple[Tensor, Tensor]: ``(N, D)`` and ``(N, h, w, D)``
+            unnormalised embeddings, in :meth:`forward`'s dtype, on the
+            device of ``images``.
         """
         if images.ndim != 4 or images.shape[1] != 3 or len(images) == 0:
             raise ValueError('expected images of shape (N, 3, H, W), N > 0, '
                              f'got {images.shape}')
-        return torch.cat([
-            self._run_tower(self._encode_dense, chunk)
+        chunks = [
+            self._run_tower(self._encode_pooled_and_dense, chunk)
             for chunk in images.split(self.batch_size)
-        ]).to(images.device)
+        ]
+        return tuple(
+            torch.cat(parts).to(images.device) for parts in zip(*chunks))
 
-    @torch.no_grad()
+    def dense_embeddings(self, images: Tensor) -> Tensor:
+        """``(N, h, w, D)``: the per-location half of
+        :meth:`pooled_and_dense_embeddings` (its pooled half costs the
+        attention pool, or a ViT's last block, on top of the dense map)."""
+        return self.pooled_and_dense_embeddings(images)[1]
+
+    def global_and_dense_probs(self, images: Tensor):
+        """Class probabilities of the whole view ``(N, C)``, equal to
+        :meth:`forward`'s, and of every location ``(N, C, h, w)``, from one
+        trunk pass: the softmax over the prompts of
+        :meth:`pooled_and_dense_embeddings`."""
+        pooled, dense = self.pooled_and_dense_embeddings(images)
+        return (self.probs_of_embeddings(pooled),
+                self.probs_of_embeddings(dense).permute(0, 3, 1, 2))
+
     def dense_probs(self, images: Tensor) -> Tensor:
-        """Class probabilities of every location, ``(N, C, h, w)``: the
-        softmax over the prompts of :meth:`forward`, per location of
-        :meth:`dense_embeddings`."""
-        return self.probs_of_embeddings(self.dense_embeddings(images)).permute(
-            0, 3, 1, 2)
+        """``(N, C, h, w)``: the per-location half of
+        :meth:`global_and_dense_probs`."""
+        return self.global_and_dense_probs(images)[1]
 
     def label_views(self, views: Sequence[Tensor]) -> Tensor:
         """Class probabilities of views of different sizes (crops).

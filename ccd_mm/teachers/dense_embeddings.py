@@ -17,19 +17,27 @@ these scores.
   projections of the attention (its value path) with the block's residual
   and MLP; then the tower's final norm and projection per token.
 
-Both take the positional embedding as an argument so a caller can pass one
-resized to the input's token grid (:mod:`.positional_embedding`).
+Each also returns the tower's own pooled image embedding, computed from the
+same trunk pass (a ModifiedResNet's attention pool on the same last-stage
+features; a ViT's last block as usual on the same tokens), so global and
+dense labels of one view cost one pass. Both take the positional embedding
+as an argument so a caller can pass one resized to the input's token grid
+(:mod:`.positional_embedding`).
 """
+from typing import Tuple
+
 import torch
 import torch.nn.functional as F
 from open_clip.modified_resnet import ModifiedResNet
 from open_clip.transformer import VisionTransformer
 from torch import Tensor, nn
+from torch.func import functional_call
 
 
-def resnet_dense_embeddings(visual: ModifiedResNet, pixels: Tensor,
-                            positional_embedding: Tensor) -> Tensor:
-    """``(N, h, w, D)`` embeddings of a ModifiedResNet's last feature map.
+def resnet_embeddings(visual: ModifiedResNet, pixels: Tensor,
+                      positional_embedding: Tensor) -> Tuple[Tensor, Tensor]:
+    """A ModifiedResNet's pooled ``(N, D)`` and per-location ``(N, h, w, D)``
+    embeddings of its last feature map, from one trunk pass.
 
     Args:
         visual (ModifiedResNet): the image tower.
@@ -38,19 +46,23 @@ def resnet_dense_embeddings(visual: ModifiedResNet, pixels: Tensor,
             embedding for this input's grid (class-token row first).
 
     Returns:
-        Tensor: per-location embeddings in the output space of the
-        attention pool, unnormalised.
+        tuple[Tensor, Tensor]: the attention pool's output, as the tower's
+        forward gives it with this positional embedding, and the value path
+        per location, in the same output space; both unnormalised.
     """
     features = visual.stem(pixels)
     for layer in (visual.layer1, visual.layer2, visual.layer3, visual.layer4):
         features = layer(features)
+    pool = visual.attnpool
+    pooled = functional_call(pool,
+                             {'positional_embedding': positional_embedding},
+                             (features, ))
     batch, _, rows, cols = features.shape
     tokens = features.flatten(2).transpose(1, 2)
     tokens = tokens + positional_embedding[1:].to(tokens.dtype)
-    pool = visual.attnpool
     values = F.linear(tokens, pool.v_proj.weight, pool.v_proj.bias)
     embeddings = F.linear(values, pool.c_proj.weight, pool.c_proj.bias)
-    return embeddings.reshape(batch, rows, cols, -1)
+    return pooled, embeddings.reshape(batch, rows, cols, -1)
 
 
 def _value_path(block: nn.Module, tokens: Tensor) -> Tensor:
@@ -67,9 +79,10 @@ def _value_path(block: nn.Module, tokens: Tensor) -> Tensor:
     return tokens + block.ls_2(block.mlp(block.ln_2(tokens)))
 
 
-def vit_dense_embeddings(visual: VisionTransformer, pixels: Tensor,
-                         positional_embedding: Tensor) -> Tensor:
-    """``(N, h, w, D)`` embeddings of a CLIP ViT's patch tokens.
+def vit_embeddings(visual: VisionTransformer, pixels: Tensor,
+                   positional_embedding: Tensor) -> Tuple[Tensor, Tensor]:
+    """A CLIP ViT's pooled ``(N, D)`` and per-patch ``(N, h, w, D)``
+    embeddings, from one pass of every block but the last.
 
     Args:
         visual (VisionTransformer): the image tower of a CLIP model (class
@@ -79,7 +92,9 @@ def vit_dense_embeddings(visual: VisionTransformer, pixels: Tensor,
             this input's patch grid (class-token row first).
 
     Returns:
-        Tensor: per-patch embeddings after the final norm and projection,
+        tuple[Tensor, Tensor]: the tower's own pooled output (the last block
+        as usual, then open_clip's pooling and projection) and the patch
+        tokens' value path after the final norm and projection; both
         unnormalised.
     """
     if getattr(visual, 'attn_pool', None) is not None:
@@ -97,18 +112,24 @@ def vit_dense_embeddings(visual: VisionTransformer, pixels: Tensor,
         tokens = tokens.transpose(0, 1)
     for block in blocks[:-1]:
         tokens = block(tokens)
+    last = blocks[-1](tokens)
     if not batch_first:
-        tokens = tokens.transpose(0, 1)
+        tokens, last = tokens.transpose(0, 1), last.transpose(0, 1)
+    # open_clip's own pooling (class token or mean, final norm before or
+    # after it) keeps the pooled output equal to the tower's forward.
+    pooled, _ = visual._pool(last)
     # The class token's row plays no part: each token attends to itself.
-    tokens = visual.ln_post(_value_path(blocks[-1], tokens[:, 1:]))
+    dense = visual.ln_post(_value_path(blocks[-1], tokens[:, 1:]))
     if visual.proj is not None:
-        tokens = tokens @ visual.proj
-    return tokens.reshape(batch, rows, cols, -1)
+        pooled, dense = pooled @ visual.proj, dense @ visual.proj
+    return pooled, dense.reshape(batch, rows, cols, -1)
 
 
-def dense_embeddings(visual: nn.Module, pixels: Tensor,
-                     positional_embedding: Tensor) -> Tensor:
-    """Per-location embeddings of an open_clip image tower, ``(N, h, w, D)``.
+def pooled_and_dense_embeddings(
+        visual: nn.Module, pixels: Tensor,
+        positional_embedding: Tensor) -> Tuple[Tensor, Tensor]:
+    """An open_clip image tower's pooled ``(N, D)`` and per-location
+    ``(N, h, w, D)`` embeddings from one trunk pass.
 
     Raises:
         TypeError: for towers other than ModifiedResNet and
@@ -116,9 +137,9 @@ def dense_embeddings(visual: nn.Module, pixels: Tensor,
             module does not know.
     """
     if isinstance(visual, ModifiedResNet):
-        return resnet_dense_embeddings(visual, pixels, positional_embedding)
+        return resnet_embeddings(visual, pixels, positional_embedding)
     if isinstance(visual, VisionTransformer):
-        return vit_dense_embeddings(visual, pixels, positional_embedding)
+        return vit_embeddings(visual, pixels, positional_embedding)
     raise TypeError('dense class scores need an open_clip ModifiedResNet or '
                     f'VisionTransformer image tower, got '
                     f'{type(visual).__name__}')

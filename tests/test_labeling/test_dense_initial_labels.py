@@ -28,9 +28,15 @@ def test_pass_fuses_each_view_with_its_dense_scores(tmp_path,
     # one (tests/fixtures/tolerances.py).
     teacher = CLIPTeacher(
         **tiny_clip_resnet, class_names=CLASSES, device='cpu').double()
+    trunk_passes = []
+    hook = teacher.clip.visual.layer4.register_forward_hook(
+        lambda *_: trunk_passes.append(1))
     scores, decoded, _ = label_global_views(
         teacher, paths, 128, batch_size=2, num_workers=0, dense_fusion=True)
+    hook.remove()
     assert decoded.all()
+    # Global and dense scores of a batch come from one pass of the trunk.
+    assert len(trunk_passes) == 2
     views = GlobalViewDataset(paths, 128)
     for index in range(len(paths)):
         view = views[index][1][None]

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from ccd_mm.teachers import CLIPTeacher
-from ccd_mm.teachers.dense_embeddings import dense_embeddings
+from ccd_mm.teachers.dense_embeddings import pooled_and_dense_embeddings
 from tests.fixtures.tolerances import FLOAT64_NETWORK
 
 CLASS_NAMES = ['cat', 'dog', 'bicycle', 'person']
@@ -50,6 +50,36 @@ def test_dense_probs_shape_and_softmax(request, tower, size, grid):
         teacher.probs_of_embeddings(embeddings[1, 0, 1]),
         rtol=0,
         atol=FLOAT64_NETWORK)
+
+
+@pytest.mark.parametrize('tower, size', [
+    ('tiny_clip_resnet', (64, 64)),
+    ('tiny_clip_resnet', (128, 96)),
+    ('tiny_clip_vit', (64, 64)),
+    ('tiny_clip_vit', (96, 128)),
+])
+def test_global_half_of_the_one_pass_is_the_forward(request, tower, size):
+    """The pooled half of the shared pass is the tower's own forward, at the
+    native size and with the positional embedding resized; its dense half is
+    the dense map alone."""
+    teacher = float64_teacher(request.getfixturevalue(tower))
+    pixels = images(*size)
+    global_probs, dense_probs = teacher.global_and_dense_probs(pixels)
+    torch.testing.assert_close(
+        global_probs, teacher(pixels), rtol=0, atol=FLOAT64_NETWORK)
+    torch.testing.assert_close(
+        dense_probs, teacher.dense_probs(pixels), rtol=0, atol=FLOAT64_NETWORK)
+
+
+def test_one_pass_runs_the_trunk_once(tiny_clip_resnet, tiny_clip_vit):
+    for tiny_clip, trunk_end in ((tiny_clip_resnet, 'layer4'),
+                                 (tiny_clip_vit, 'transformer.resblocks.0')):
+        teacher = float64_teacher(tiny_clip)
+        calls = []
+        teacher.clip.visual.get_submodule(trunk_end).register_forward_hook(
+            lambda *_: calls.append(1))
+        teacher.global_and_dense_probs(images(64, 64))
+        assert len(calls) == 1
 
 
 @pytest.mark.parametrize('size', [(64, 64), (128, 96)])
@@ -109,7 +139,8 @@ def test_vit_dense_map_is_the_last_block_with_self_attention(tiny_clip_vit):
     assert visual.transformer.batch_first
     pixels = (images(64, 64) - teacher.pixel_mean) / teacher.pixel_std
     expected = _open_clip_self_attention_tokens(visual, pixels)
-    dense = dense_embeddings(visual, pixels, visual.positional_embedding)
+    _, dense = pooled_and_dense_embeddings(visual, pixels,
+                                           visual.positional_embedding)
     torch.testing.assert_close(
         dense.reshape(2, 16, -1), expected, rtol=0, atol=FLOAT64_NETWORK)
     # Not the ordinary forward's tokens: the mask changes them.
@@ -143,7 +174,7 @@ def test_vit_dense_map_at_other_sizes_uses_the_resized_embedding(
 
 def test_towers_without_a_value_path_are_named(tiny_clip_vit):
     with pytest.raises(TypeError, match='ModifiedResNet or VisionTransformer'):
-        dense_embeddings(
+        pooled_and_dense_embeddings(
             torch.nn.Conv2d(3, 8, 3), torch.zeros(1, 3, 8, 8),
             torch.zeros(1, 8))
 

@@ -57,34 +57,34 @@ from ccd_mm.teachers import CLIPTeacher
 
 
 @torch.no_grad()
-def global_probs(teacher: CLIPTeacher, paths: Sequence[str], view_size: int,
-                 batch_size: int) -> torch.Tensor:
-    """(N, C) teacher probabilities of the square global views."""
-    views = DataLoader(
-        GlobalViewDataset(paths, view_size), batch_size=batch_size)
-    return torch.cat([teacher(batch) for _, batch in views])
-
-
 @torch.no_grad()
-def dense_readings(teacher: CLIPTeacher, paths: Sequence[str],
-                   boxes: Sequence[torch.Tensor], view_size: int,
-                   dense_size: int,
-                   batch_size: int) -> Tuple[torch.Tensor, torch.Tensor]:
-    """(global view fused with its dense scores (N, C), per-class max over
-    each image's boxes pooled on the dense map of the ``dense_size`` view
-    (N, C)); ``boxes`` in pixels of the ``view_size`` view."""
+def view_readings(
+        teacher: CLIPTeacher, paths: Sequence[str],
+        boxes: Sequence[torch.Tensor], view_size: int, dense_size: int,
+        batch_size: int) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """What one pass over the square global views reads, each ``(N, C)``:
+    the global scores, the global scores fused with the dense ones, and the
+    per-class max over each image's boxes pooled on the dense map of the
+    ``dense_size`` view (the same pass when it is ``view_size``); ``boxes``
+    in pixels of the ``view_size`` view."""
     views = DataLoader(
         GlobalViewDataset(paths, view_size), batch_size=batch_size)
-    fused, pooled = [], []
+    global_scores, fused, pooled = [], [], []
     for indices, batch in views:
+        embeddings, maps = teacher.pooled_and_dense_embeddings(batch)
+        scores = teacher.probs_of_embeddings(embeddings)
+        global_scores.append(scores)
         fused.append(
-            fuse_global_and_dense(teacher(batch), teacher.dense_probs(batch)))
-        maps = teacher.dense_embeddings(resized_views(batch, dense_size))
+            fuse_global_and_dense(
+                scores,
+                teacher.probs_of_embeddings(maps).permute(0, 3, 1, 2)))
+        if dense_size != view_size:
+            maps = teacher.dense_embeddings(resized_views(batch, dense_size))
         for index, dense in zip(indices.tolist(), maps):
-            scores = teacher.probs_of_embeddings(
+            box_scores = teacher.probs_of_embeddings(
                 pool_in_boxes(dense, boxes[index], view_size))
-            pooled.append(scores.max(dim=0).values)
-    return torch.cat(fused), torch.stack(pooled)
+            pooled.append(box_scores.max(dim=0).values)
+    return torch.cat(global_scores), torch.cat(fused), torch.stack(pooled)
 
 
 @torch.no_grad()
@@ -301,19 +301,18 @@ def main(argv=None) -> dict:
     split = ShapesML(args.data, args.split)
     infos = [split.get_data_info(index) for index in range(len(split))]
     paths = [info['img_path'] for info in infos]
-    global_p = global_probs(teacher, paths, args.view_size, args.batch_size)
     boxes = grown_boxes([info['gt_bboxes'] for info in infos],
                         [(info['width'], info['height']) for info in infos],
                         args.view_size, args.box_offset)
+    global_p, fused_p, dense_oracle_p = view_readings(teacher, paths, boxes,
+                                                      args.view_size,
+                                                      args.dense_view_size,
+                                                      args.batch_size)
     oracle_p = crop_oracle_probs(teacher, paths, boxes, args.view_size,
                                  args.crop_size)
     cut_top1 = cut_object_accuracy(
         teacher, paths, boxes, [info['gt_bboxes_labels'] for info in infos],
         args.view_size, args.crop_size, args.cuts)
-    fused_p, dense_oracle_p = dense_readings(teacher, paths, boxes,
-                                             args.view_size,
-                                             args.dense_view_size,
-                                             args.batch_size)
     report = realism_report(global_p, oracle_p, cut_top1, infos, args.tau,
                             args.small_size, args.recall_threshold, fused_p,
                             dense_oracle_p)
