@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 
 from ccd_mm.visualization import (draw_cam_boxes, plot_class_bias,
-                                  plot_label_histograms)
+                                  plot_dense_maps, plot_label_histograms)
 from tests.fixtures.ccd_tool_run import shared_ccd_run
 from tests.fixtures.tools import load_tool
 
@@ -131,3 +131,27 @@ def test_tool_charts_the_labels_of_a_checkpoint(run, tmp_path):
     for name in os.listdir(tmp_path):
         assert os.path.getsize(tmp_path / name) > 0
         assert image_of(tmp_path / name).std() > 0
+
+
+def test_dense_panels_follow_the_scores(tmp_path):
+    view = np.full((64, 64, 3), GREY, dtype=np.uint8)
+    dense = torch.zeros(3, 2, 2)
+    dense[0, 0, 0] = 1.
+    paths = [tmp_path / 'a.png', tmp_path / 'b.png']
+    for path, scores in zip(paths, (dense, dense.flip(dims=(2, )))):
+        plot_dense_maps(view, scores, torch.tensor([.5, .3, .2]),
+                        ['cat', 'dog', 'bird'], [0, 1], str(path))
+    a, b = image_of(paths[0]), image_of(paths[1])
+    assert a.std() > 0 and a.shape == b.shape and (a != b).any()
+
+
+def test_tool_draws_the_dense_scores_of_an_image(run, tmp_path):
+    image = os.path.join(run.data_root, 'images', 'train', '000000.png')
+    load_tool('visualize').main([
+        'dense', run.config, image, '--out-dir',
+        str(tmp_path), '--top-k', '2'
+    ])
+    assert os.listdir(tmp_path) == ['dense_000000.png']
+    drawing = image_of(tmp_path / 'dense_000000.png')
+    # The view and two class panels side by side.
+    assert drawing.shape[1] > 2.5 * drawing.shape[0] and drawing.std() > 0
