@@ -7,7 +7,7 @@ from mmpretrain.registry import DATASETS
 
 from .annotation_json import check_record_keys, load_annotation_json
 from .image_files import drop_missing_images
-from .shapesml_generator import SHAPESML_CLASSES
+from .shapesml_generator import SHAPESML_CLASSES, SHAPESML_VERSION
 
 
 @DATASETS.register_module()
@@ -92,7 +92,9 @@ class ShapesML(MultiLabelDataset):
         if tuple(annotations['classes']) != tuple(self.CLASSES):
             raise ValueError(
                 f'{self.ann_file} lists classes {annotations["classes"]}, '
-                f'but the dataset uses {list(self.CLASSES)}')
+                f'but the dataset uses {list(self.CLASSES)} (ShapesML '
+                f'{SHAPESML_VERSION}): write the split again with '
+                f'tools/dataset_converters/make_shapesml.py')
         check_record_keys(self.ann_file, 'images', annotations['images'],
                           ('file_name', 'width', 'height', 'objects'))
         data_list = []

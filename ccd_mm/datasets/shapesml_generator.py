@@ -32,12 +32,16 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from PIL import Image, ImageDraw
 
-SHAPESML_VERSION = '1.1'
+SHAPESML_VERSION = '1.2'
 
-SHAPESML_CLASSES: Tuple[str, ...] = ('circle', 'square', 'triangle', 'star',
-                                     'cross', 'heart', 'ring', 'diamond',
-                                     'semicircle', 'arrow', 'crescent',
-                                     'lightning bolt')
+# No class is what a box edge leaves of another (version 1.1 had a
+# semicircle, a crescent and a triangle: half a circle, a ring or a diamond),
+# so a teacher can learn to read a cut object as its own class, as real CLIP
+# reads a truncated dog as a dog.
+SHAPESML_CLASSES: Tuple[str,
+                        ...] = ('circle', 'square', 'trapezoid', 'star',
+                                'cross', 'heart', 'ring', 'diamond', 'frame',
+                                'arrow', 'bone', 'lightning bolt')
 
 # Supersampling factor: draw at 2x, then Image.reduce for anti-aliasing.
 _SUPERSAMPLE = 2
@@ -57,12 +61,8 @@ _PLACEMENT_TRIES = 50
 _MIN_HUE_GAP = 0.12  # objects in one scene get clearly different colours
 
 
-def _circle_points(radius: float,
-                   n: int = 48,
-                   start: float = 0.,
-                   stop: float = 2 * np.pi,
-                   center=(0., 0.)) -> np.ndarray:
-    angles = np.linspace(start, stop, n, endpoint=stop - start < 2 * np.pi)
+def _circle_points(radius: float, n: int = 48, center=(0., 0.)) -> np.ndarray:
+    angles = np.linspace(0, 2 * np.pi, n, endpoint=False)
     unit = np.stack([np.cos(angles), np.sin(angles)], axis=1)
     return np.asarray(center) + radius * unit
 
@@ -81,6 +81,13 @@ def _star_points() -> np.ndarray:
     return np.stack([outer, inner], axis=1).reshape(-1, 2)
 
 
+def _square(half: float) -> np.ndarray:
+    return half * np.array([[-1., -1.], [1., -1.], [1., 1.], [-1., 1.]])
+
+
+_TRAPEZOID = np.array([[-.45, -.5], [.45, -.5], [1., .5], [-1., .5]])
+
+
 def _heart_points() -> np.ndarray:
     t = np.linspace(0, 2 * np.pi, 64, endpoint=False)
     x = 16 * np.sin(t)**3
@@ -89,25 +96,11 @@ def _heart_points() -> np.ndarray:
     return np.stack([x, y - 2.5], axis=1) / 16
 
 
-def _crescent_points() -> np.ndarray:
-    # Unit disc minus a disc of radius 0.8 centred at (0.45, 0), written as
-    # one polygon so that its bounding box is the visible part only.
-    shift, inner_r = 0.45, 0.8
-    x = (1 - inner_r**2 + shift**2) / (2 * shift)
-    y = np.sqrt(1 - x**2)
-    outer_a = np.arctan2(y, x)
-    inner_a = np.arctan2(y, x - shift)
-    outer = _circle_points(1., 40, outer_a, 2 * np.pi - outer_a)
-    inner = _circle_points(
-        inner_r, 32, 2 * np.pi - inner_a, inner_a, center=(shift, 0.))
-    return np.concatenate([outer, inner])
-
-
 # Each class: polygons drawn in order with fill 255 (shape) or 0 (hole).
 _SHAPE_PARTS: Dict[str, List[Tuple[np.ndarray, int]]] = {
     'circle': [(_circle_points(1.), 255)],
-    'square': [(np.array([[-.8, -.8], [.8, -.8], [.8, .8], [-.8, .8]]), 255)],
-    'triangle': [(_regular_polygon(3) + [0., .25], 255)],
+    'square': [(_square(.8), 255)],
+    'trapezoid': [(_TRAPEZOID, 255)],
     'star': [(_star_points() + [0., .1], 255)],
     'cross': [(np.array([[-.3, -1], [.3, -1], [.3, -.3], [1, -.3], [1, .3],
                          [.3, .3], [.3, 1], [-.3, 1], [-.3, .3], [-1, .3],
@@ -115,10 +108,14 @@ _SHAPE_PARTS: Dict[str, List[Tuple[np.ndarray, int]]] = {
     'heart': [(_heart_points(), 255)],
     'ring': [(_circle_points(1.), 255), (_circle_points(.55), 0)],
     'diamond': [(np.array([[0, -1], [.6, 0], [0, 1], [-.6, 0]]), 255)],
-    'semicircle': [(_circle_points(1., 25, np.pi, 2 * np.pi) + [0., .5], 255)],
+    'frame': [(_square(.8), 255), (_square(.45), 0)],
     'arrow': [(np.array([[-1, -.27], [.1, -.27], [.1, -.7], [1, 0], [.1, .7],
                          [.1, .27], [-1, .27]]), 255)],
-    'crescent': [(_crescent_points() + [.2, 0.], 255)],
+    # A bar with two round knobs at each end, drawn as overlapping parts.
+    'bone':
+    [(np.array([[-.7, -.16], [.7, -.16], [.7, .16], [-.7, .16]]), 255)] +
+    [(_circle_points(.27, 24, (x, y)), 255) for x in (-.73, .73)
+     for y in (-.2, .2)],
     'lightning bolt': [(np.array([[.07, -1], [.67, -1], [.27, -.2], [.62, -.2],
                                   [-.33, 1], [.02, .1], [-.38, .1]]), 255)],
 }
@@ -128,7 +125,7 @@ _MAX_ROTATION = {
     'diamond': 20.,
     'heart': 30.,
     'lightning bolt': 30.,
-    'triangle': 60.
+    'frame': 20.
 }
 
 

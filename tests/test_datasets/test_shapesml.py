@@ -128,12 +128,14 @@ def test_scale_varies_with_a_dominant_object(shapes_root):
     multi = [r for r in images if len(r['objects']) > 1]
     ratios = []
     for record in multi:
-        areas = sorted(
-            (x2 - x1) * (y2 - y1)
+        extents = sorted(
+            max(x2 - x1, y2 - y1)
             for x1, y1, x2, y2 in (o['bbox'] for o in record['objects']))
-        ratios.append(areas[-1] / areas[-2])
-    # Most multi-object scenes have one object much larger than the rest.
-    assert np.mean(np.array(ratios) > 2) > 0.6
+        ratios.append(extents[-1] / extents[-2])
+    # Most multi-object scenes have one object much larger than the rest
+    # (the box's longer side: a bone's box is half as tall as it is wide;
+    # 74% of the 2,000 scenes of seed 0 above 1.3).
+    assert np.mean(np.array(ratios) > 1.3) > 0.5
 
 
 def test_deterministic_from_seed(tmp_path):
@@ -312,21 +314,29 @@ def edited(change):
     return rewrite
 
 
-@pytest.mark.parametrize('change, problem', [
-    (lambda text: text[:len(text) // 2], r' is not valid JSON, truncated '
-     r'perhaps: .*line 1 column'),
-    (edited(lambda annotations: annotations.pop('images')),
-     r" has no \['images'\]: not a ShapesML annotation file"),
-    (edited(lambda annotations: annotations['images'][1].pop('objects')),
-     r": images\[1\] has no \['objects'\]"),
-    (edited(lambda annotations: annotations['images'][2]['objects'][0].pop(
-        'bbox')), r": images\[2\]\.objects\[0\] has no \['bbox'\]"),
-    (edited(lambda annotations: annotations['images'][1]['objects'][0].update(
-        label=len(SHAPESML_CLASSES))),
-     rf': images\[1\] \(train/000001.png\) has an object of label '
-     rf'{len(SHAPESML_CLASSES)}, not a class index 0\.\.'
-     rf'{len(SHAPESML_CLASSES) - 1}'),
-])
+@pytest.mark.parametrize(
+    'change, problem',
+    [
+        (lambda text: text[:len(text) // 2], r' is not valid JSON, truncated '
+         r'perhaps: .*line 1 column'),
+        (edited(lambda annotations: annotations.pop('images')),
+         r" has no \['images'\]: not a ShapesML annotation file"),
+        (edited(lambda annotations: annotations['images'][1].pop('objects')),
+         r": images\[1\] has no \['objects'\]"),
+        (edited(lambda annotations: annotations['images'][2]['objects'][0].pop(
+            'bbox')), r": images\[2\]\.objects\[0\] has no \['bbox'\]"),
+        (edited(lambda annotations: annotations['images'][1]['objects'][0].
+                update(label=len(SHAPESML_CLASSES))),
+         rf': images\[1\] \(train/000001.png\) has an object of label '
+         rf'{len(SHAPESML_CLASSES)}, not a class index 0\.\.'
+         rf'{len(SHAPESML_CLASSES) - 1}'),
+        # A split of version 1.1, whose classes had a semicircle: the error
+        # says how to write it again.
+        (edited(lambda annotations: annotations['classes'].__setitem__(
+            8, 'semicircle')), r" lists classes .*'semicircle'.* \(ShapesML "
+         r'.*\): write the split again with tools/dataset_converters/'
+         r'make_shapesml\.py'),
+    ])
 def test_broken_annotation_file_is_named_with_record_and_value(
         tmp_path, change, problem):
     root, path = broken_split(tmp_path, change)

@@ -1,6 +1,7 @@
 """tools/shapesml/pretrain_backbone.py: a few steps write a checkpoint that
 the ShapesML config's ``init_cfg=Pretrained`` loads into its backbone."""
 import importlib.util
+import json
 from pathlib import Path
 
 import torch
@@ -8,6 +9,7 @@ from mmengine.config import Config
 from mmpretrain.registry import MODELS
 
 import ccd_mm  # noqa: F401  (registers the components)
+from ccd_mm.datasets.shapesml_generator import SHAPESML_VERSION
 
 REPO = Path(__file__).resolve().parents[2]
 spec = importlib.util.spec_from_file_location(
@@ -38,6 +40,10 @@ def test_checkpoint_initialises_the_config_backbone(tmp_path):
     assert not (tmp_path / 'backbone.pth.tmp').exists()
     saved = torch.load(out, weights_only=True)  # tensors and plain types
     assert saved['meta']['seed'] == 0
+    # The demo tells a backbone of another world version by this file.
+    with open(f'{out}.json') as file:
+        assert json.load(file) == saved['meta']
+    assert saved['meta']['shapesml_version'] == SHAPESML_VERSION
 
     cfg = Config.fromfile(str(REPO / 'configs/shapes/ccd_shapesml.py'))
     cfg.model.backbone.init_cfg.checkpoint = str(out)

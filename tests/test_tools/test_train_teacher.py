@@ -9,6 +9,7 @@ import torch.nn.functional as F
 
 from ccd_mm.datasets import ShapesML
 from ccd_mm.datasets.shapesml_generator import (SHAPESML_CLASSES,
+                                                SHAPESML_VERSION,
                                                 generate_shapesml)
 from ccd_mm.teachers import CLIPTeacher
 from tests.fixtures.tools import load_tool
@@ -60,6 +61,8 @@ def test_checkpoint_loads_into_clip_teacher(trained):
     assert report['steps_done'] == 2
     assert np.isfinite(report['final_loss'])
     assert 0 <= report['crop_accuracy'] <= 1
+    # The demo retrains a teacher of another world version (other classes).
+    assert report['shapesml_version'] == SHAPESML_VERSION
     assert json.loads((out / 'train_report.json').read_text()) == report
     teacher = CLIPTeacher(
         model_name='shapesml-clip-rn',

@@ -36,7 +36,9 @@ from torch.utils.data import DataLoader, IterableDataset
 
 # Importing ccd_mm registers its components in mmpretrain's registries.
 import ccd_mm  # noqa: F401
-from ccd_mm.datasets.shapesml_generator import SHAPESML_CLASSES, render_object
+from ccd_mm.datasets.shapesml_generator import (SHAPESML_CLASSES,
+                                                SHAPESML_VERSION,
+                                                render_object)
 from ccd_mm.structures import image_to_tensor
 
 DEFAULT_CONFIG = 'configs/shapes/ccd_shapesml.py'
@@ -100,7 +102,8 @@ def held_out_accuracy(model: ObjectClassifier, seed: int, image_size: int,
 
 def save_backbone(model: ObjectClassifier, path: str, meta: dict) -> None:
     """Write the backbone weights under the ``backbone.`` prefix, atomically
-    (temp file + rename)."""
+    (temp file + rename), and ``meta`` to ``path + '.json'`` (the demo reads
+    the world version there without loading the weights)."""
     state = {
         f'backbone.{name}': value
         for name, value in model.backbone.state_dict().items()
@@ -109,6 +112,8 @@ def save_backbone(model: ObjectClassifier, path: str, meta: dict) -> None:
     tmp = f'{path}.tmp'
     torch.save(dict(state_dict=state, meta=meta), tmp)
     os.replace(tmp, path)
+    with open(f'{path}.json', 'w') as file:
+        json.dump(meta, file, indent=2)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -169,6 +174,7 @@ def main(argv=None) -> dict:
         if step == args.steps:
             break
     report = dict(
+        shapesml_version=SHAPESML_VERSION,
         config=args.config,
         seed=args.seed,
         steps=args.steps,

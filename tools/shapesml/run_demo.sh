@@ -17,15 +17,21 @@ work_dir=work_dirs/ccd_shapesml
 baseline_config=configs/shapes/ablation/global_labels.py
 baseline_dir=work_dirs/ccd_shapesml_baseline
 
-if [ ! -f "$data/annotations/test.json" ]; then
+# What an earlier run built for another version of the world (other
+# classes) is built again.
+world=$(python -c 'from ccd_mm.datasets.shapesml_generator import SHAPESML_VERSION as v; print(v)')
+built_for_world() {  # FILE KEY: FILE's JSON has "KEY": "$world"
+    grep -qs "\"$2\": \"$world\"" "$1"
+}
+if ! built_for_world "$data/meta.json" version; then
     python tools/dataset_converters/make_shapesml.py --out "$data" --seed 0 \
         --num-train 2000 --num-test 500
 fi
-if [ ! -f "$teacher" ]; then
+if ! built_for_world "$(dirname "$teacher")/train_report.json" shapesml_version; then
     python tools/shapesml/train_teacher.py --out "$(dirname "$teacher")" \
         --seed 0
 fi
-if [ ! -f "$backbone" ]; then
+if ! built_for_world "$backbone.json" shapesml_version; then
     python tools/shapesml/pretrain_backbone.py --out "$backbone" --seed 0
 fi
 python tools/train.py "$config" --work-dir "$work_dir" "$@"

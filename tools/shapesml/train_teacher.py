@@ -60,6 +60,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, IterableDataset
 
 from ccd_mm.datasets.shapesml_generator import (SHAPESML_CLASSES,
+                                                SHAPESML_VERSION,
                                                 render_object, render_scene)
 from ccd_mm.labeling import BOX_EDGES, cut_boxes
 from ccd_mm.structures import image_to_tensor
@@ -523,6 +524,7 @@ def main(argv=None) -> dict:
                            args.check_images) if args.check_images else {}
     report = dict(
         args=vars(args),
+        shapesml_version=SHAPESML_VERSION,
         model_name=MODEL_NAME,
         model_config=MODEL_CONFIG,
         steps_done=len(losses),
