@@ -148,3 +148,16 @@ def test_row_ground_truth_labels(tmp_path, layouts, monkeypatch):
     expected = sample.gt_label.new_zeros(12).float()
     expected[sample.gt_label] = 1
     assert sample.gt_score.tolist() == expected.tolist()
+
+
+def test_row_with_both_dense_options():
+    cfg = Config.fromfile(
+        str(CONFIG_DIR / 'shapes' / 'ablation' / 'dense_labels.py'))
+    hooks = built_hooks(cfg)
+    assert hooks['initial_labels'].dense_fusion is True
+    assert hooks['label_update'].local_labels == 'dense'
+    # Everything else is the full method's.
+    full = Config.fromfile(str(SHAPESML))
+    assert cfg.default_hooks.label_update.cam_threshold == \
+        full.default_hooks.label_update.cam_threshold
+    assert cfg.train_dataloader == full.train_dataloader

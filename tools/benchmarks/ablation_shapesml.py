@@ -50,6 +50,9 @@ row                              config (in ``configs/shapes/``)
 ``dense_local_labels``           ``ablation/dense_local_labels.py``: ``ccd``
                                  with the local labels pooled on one dense
                                  teacher pass
+``dense_labels``                 ``ablation/dense_labels.py``:
+                                 ``dense_local_labels`` with initial labels
+                                 fused with the dense scores
 ``cdul``                         ``ablation/cdul.py``
 ``crop_oracle_labels``           ``ablation/crop_oracle_labels.py``: report
                                  only, labels from ground-truth boxes
@@ -124,6 +127,7 @@ ROW_CONFIGS = {
     'script_paper_t': 'configs/shapes/ablation/script_paper_t.py',
     'script_sample_t': 'configs/shapes/ablation/script_sample_t.py',
     'dense_local_labels': 'configs/shapes/ablation/dense_local_labels.py',
+    'dense_labels': 'configs/shapes/ablation/dense_labels.py',
     'cdul': 'configs/shapes/ablation/cdul.py',
     'crop_oracle_labels': 'configs/shapes/ablation/crop_oracle_labels.py',
     'ground_truth_labels': 'configs/shapes/ablation/ground_truth_labels.py',

@@ -8,13 +8,13 @@ stream, never from the splits the method is evaluated on (CLIP never saw VOC
 either):
 
 * single objects and crops around one object of a scene, captioned with the
-  prompt template, ``'a photo of the star.'``; optionally a share of the
-  crops (``--cut-share``, default 0) cut as a CAM box that stops short of
-  its object cuts it: the object's box grown by up to ``--cut-offset`` px,
-  then up to ``--max-cut`` of its width or height cut away at one edge,
-  still captioned with the object's class, to teach the teacher to read a
-  truncated object as real CLIP does (docs/results.md: measured, not the
-  default, because half of some ShapesML shapes is another class);
+  prompt template, ``'a photo of the star.'``; a share of the crops
+  (``--cut-share``, default 0.75) cut as a CAM box that stops short of its
+  object cuts it: the object's box grown by up to ``--cut-offset`` px, then
+  up to ``--max-cut`` of its width or height cut away at one edge, still
+  captioned with the object's class, to teach the teacher to read a
+  truncated object as real CLIP does (the default since ShapesML 1.2, whose
+  classes are not what a cut leaves of another; docs/results.md);
 * whole scenes captioned the way web captions are: they name the objects in
   size order, always the largest and each smaller one with probability
   (its box area / the largest box area) ** ``--salience`` (default 1), so a
@@ -464,10 +464,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--cut-share',
         type=float,
-        default=0.,
+        default=0.75,
         help='share of the crops cut as a CAM box that stops short of its '
-        'object cuts it; 0 (default): none, the recipe of the ShapesML '
-        'figures (docs/results.md measures 0.75)')
+        'object cuts it; 0: none, the recipe of the ShapesML 1.1 figures '
+        '(docs/results.md)')
     parser.add_argument(
         '--cut-offset',
         type=float,
