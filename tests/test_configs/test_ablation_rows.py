@@ -4,9 +4,10 @@ named config value, and the row builds."""
 import uuid
 from textwrap import dedent
 
+import torch
 from mmengine.config import Config
 from mmengine.visualization import Visualizer
-from mmpretrain.registry import HOOKS
+from mmpretrain.registry import HOOKS, MODELS
 
 from .config_builds import CONFIG_DIR, build_components, hook_configs
 
@@ -161,3 +162,20 @@ def test_row_with_both_dense_options():
     assert cfg.default_hooks.label_update.cam_threshold == \
         full.default_hooks.label_update.cam_threshold
     assert cfg.train_dataloader == full.train_dataloader
+
+
+def test_row_with_a_finer_cam():
+    """``script_fine_cam``: the script preset whose CAM has 16 x 16 cells on
+    a 128 px scene; nothing else differs."""
+    cfg = Config.fromfile(
+        str(CONFIG_DIR / 'shapes' / 'ablation' / 'script_fine_cam.py'))
+    script = Config.fromfile(
+        str(CONFIG_DIR / 'shapes' / 'ccd_shapesml_script.py'))
+    backbone = MODELS.build(dict(cfg.model.backbone, init_cfg=None))
+    features = backbone(torch.zeros(1, 3, cfg.image_size, cfg.image_size))
+    assert features[-1].shape[-2:] == (16, 16)
+    assert cfg.model.backbone.pop('strides') != \
+        script.model.backbone.pop('strides')
+    assert cfg.model == script.model
+    assert cfg.default_hooks == script.default_hooks
+    assert cfg.train_dataloader == script.train_dataloader

@@ -41,6 +41,9 @@ row                              config (in ``configs/shapes/``)
 ``script_cam_09``                the same at 0.9 (with
                                  ``script_half_max_boxes`` at 0.5 and
                                  ``ccd_script`` at 0.95: supplementary Fig. 7)
+``script_fine_cam``              ``ablation/script_fine_cam.py``:
+                                 ``ccd_script`` with a 16 x 16 CAM (output
+                                 stride 8; a diagnostic of the update)
 ``script_paper_t``               ``ablation/script_paper_t.py``: ``ccd_script``
                                  with the paper's t = 0.5 (a control for the
                                  script's windowed t)
@@ -124,6 +127,7 @@ ROW_CONFIGS = {
     'configs/shapes/ablation/script_half_max_boxes.py',
     'script_cam_07': 'configs/shapes/ablation/script_cam_07.py',
     'script_cam_09': 'configs/shapes/ablation/script_cam_09.py',
+    'script_fine_cam': 'configs/shapes/ablation/script_fine_cam.py',
     'script_paper_t': 'configs/shapes/ablation/script_paper_t.py',
     'script_sample_t': 'configs/shapes/ablation/script_sample_t.py',
     'dense_local_labels': 'configs/shapes/ablation/dense_local_labels.py',
