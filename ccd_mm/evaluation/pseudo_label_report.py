@@ -61,6 +61,20 @@ def _class_average_precision(scores: Tensor,
     ]
 
 
+def _mean_by_truth(labels: Tensor,
+                   ground_truth: Tensor) -> Dict[str, Optional[float]]:
+    """Mean label on the (image, class) pairs the ground truth marks present
+    (1) and absent (0); difficult ones (-1) are in neither. A label set can
+    rank well (mAP) and still teach little: BCE to soft targets pulls the
+    classifier's scores towards these two means, and the gap between them
+    is how far apart it learns to put the present and absent classes."""
+    means = {}
+    for key, truth in (('mean_on_present', 1), ('mean_on_absent', 0)):
+        values = labels[ground_truth == truth]
+        means[key] = float(values.float().mean()) if values.numel() else None
+    return means
+
+
 def pseudo_label_report(stages: Dict[str, Tensor],
                         ground_truth: Tensor,
                         bias: Tensor,
@@ -83,8 +97,11 @@ def pseudo_label_report(stages: Dict[str, Tensor],
     Returns:
         dict: ``num_images``, ``num_undecoded``, ``threshold``,
         ``ground_truth`` (labels per image), ``stages`` (per stage: ``mAP``
-        over the classes with a positive image, and
-        :func:`pseudo_label_statistics`), ``per_class`` (per class: name,
+        over the classes with a positive image,
+        :func:`pseudo_label_statistics`, and ``mean_on_present`` /
+        ``mean_on_absent``, the mean label on the image-class pairs the
+        ground truth marks present / absent, None without any), ``per_class``
+        (per class: name,
         bias, positives, AP per stage, None without positives).
     """
     ground_truth = ground_truth[valid]
@@ -95,7 +112,8 @@ def pseudo_label_report(stages: Dict[str, Tensor],
         defined = [value for value in class_ap[name] if value is not None]
         stage_numbers[name] = dict(
             mAP=sum(defined) / len(defined) if defined else None,
-            **pseudo_label_statistics(labels[valid], threshold))
+            **pseudo_label_statistics(labels[valid], threshold),
+            **_mean_by_truth(labels[valid], ground_truth))
     per_class = []
     for index, name in enumerate(classes):
         per_class.append(
@@ -128,13 +146,15 @@ def format_report(report: dict) -> str:
         f'({report["num_undecoded"]} undecodable left out); positives at '
         f'>= {report["threshold"]}', '',
         f'{"stage":<12}{"mAP":>8}{"labels/img":>12}{"saturated/img":>15}'
-        f'{"mean":>8}'
+        f'{"mean":>8}{"on present":>12}{"on absent":>11}'
     ]
     for name, numbers in report['stages'].items():
         lines.append(f'{name:<12}{_number(numbers["mAP"]):>8}'
                      f'{numbers["labels_per_image"]:>12.2f}'
                      f'{numbers["saturated_per_image"]:>15.2f}'
-                     f'{numbers["mean_value"]:>8.3f}')
+                     f'{numbers["mean_value"]:>8.3f}'
+                     f'{_number(numbers["mean_on_present"], 3):>12}'
+                     f'{_number(numbers["mean_on_absent"], 3):>11}')
     lines.append(f'{"ground truth":<12}{"":>8}'
                  f'{report["ground_truth"]["labels_per_image"]:>12.2f}')
     width = max([len(entry['name']) for entry in report['per_class']] + [5])

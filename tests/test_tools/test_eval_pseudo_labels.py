@@ -54,12 +54,19 @@ def test_report_numbers_on_known_labels():
     assert initial['mean_value'] == pytest.approx(5.05 / 12)
     assert debiased['labels_per_image'] == pytest.approx(5 / 4)
     assert debiased['saturated_per_image'] == pytest.approx(1 / 4)
+    # Present pairs (target 1): 0.9, 0.8, 0.3, 0.6; absent (0): 0.7, 0.1,
+    # 0.5 and four 0.05 (image 3's difficult a is neither).
+    assert initial['mean_on_present'] == pytest.approx(2.6 / 4)
+    assert initial['mean_on_absent'] == pytest.approx(1.5 / 7)
+    assert debiased['mean_on_present'] == pytest.approx(2.8 / 4)
+    assert debiased['mean_on_absent'] == pytest.approx(2.1 / 7)
     assert report['ground_truth']['labels_per_image'] == pytest.approx(1.0)
     assert [entry['positives'] for entry in report['per_class']] == [2, 2, 0]
     assert [entry['bias'] for entry in report['per_class']] == \
         pytest.approx([0.5, 1.0, 0.25])
     text = format_report(report)
     assert 'initial        75.00' in text and 'debiased       91.67' in text
+    assert '0.650      0.214' in text
     assert 'n/a' in text  # class c has no AP
 
 
