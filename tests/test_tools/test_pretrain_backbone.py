@@ -4,6 +4,7 @@ import importlib.util
 import json
 from pathlib import Path
 
+import pytest
 import torch
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
@@ -27,6 +28,14 @@ def test_labelled_objects_stream_is_seeded():
     assert image.shape == (3, 32, 32) and 0 <= image.min() <= image.max() <= 1
     assert torch.equal(image, same_image) and label == same_label
     assert not torch.equal(image, next(other)[0])
+
+
+def test_no_held_out_objects_is_refused_before_training(tmp_path):
+    # Without held-out objects the accuracy of the report has no value; the
+    # tool used to train and then fail unpacking an empty batch.
+    with pytest.raises(SystemExit):
+        pretrain_backbone.parse_args(
+            ['--out', str(tmp_path / 'b.pth'), '--eval-images', '0'])
 
 
 def test_checkpoint_initialises_the_config_backbone(tmp_path):

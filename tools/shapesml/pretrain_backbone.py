@@ -142,7 +142,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         type=int,
         default=1,
         help='torch threads (results are reproducible per thread count)')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.eval_images < 1:
+        parser.error('--eval-images must be at least 1: the report and the '
+                     'demo quote the held-out accuracy')
+    return args
 
 
 def main(argv=None) -> dict:
