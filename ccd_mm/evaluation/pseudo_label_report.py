@@ -101,19 +101,20 @@ def pseudo_label_report(stages: Dict[str, Tensor],
         :func:`pseudo_label_statistics`, and ``mean_on_present`` /
         ``mean_on_absent``, the mean label on the image-class pairs the
         ground truth marks present / absent, None without any), ``per_class``
-        (per class: name,
-        bias, positives, AP per stage, None without positives).
+        (per class: name, bias, positives, AP per stage, None without
+        positives).
     """
     ground_truth = ground_truth[valid]
     present = (ground_truth == 1).float()
     stage_numbers, class_ap = {}, {}
     for name, labels in stages.items():
-        class_ap[name] = _class_average_precision(labels[valid], ground_truth)
+        labels = labels[valid]
+        class_ap[name] = _class_average_precision(labels, ground_truth)
         defined = [value for value in class_ap[name] if value is not None]
         stage_numbers[name] = dict(
             mAP=sum(defined) / len(defined) if defined else None,
-            **pseudo_label_statistics(labels[valid], threshold),
-            **_mean_by_truth(labels[valid], ground_truth))
+            **pseudo_label_statistics(labels, threshold),
+            **_mean_by_truth(labels, ground_truth))
     per_class = []
     for index, name in enumerate(classes):
         per_class.append(
