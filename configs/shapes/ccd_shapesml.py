@@ -1,29 +1,23 @@
-# CCD on ShapesML: the paper's method (../_base_/methods/ccd_paper.py) at a
-# size that trains on 2 CPU cores in minutes. The teacher is a tiny CLIP
-# trained on ShapesML, the classifier a small ResNet-18 pretrained on
-# ShapesML objects (../_base_/datasets/shapesml.py).
-_base_ = ['../_base_/datasets/shapesml.py', '../_base_/methods/ccd_paper.py']
+# CCD on ShapesML as the VOC, COCO and NUS-WIDE defaults run it
+# (../_base_/methods/ccd.py): the method values of the authors' released
+# training script where they differ from the paper (tau_H 2.0, t by the
+# script's windowed pass, alpha 0.2 with the local label blended unclamped,
+# positive CAM x3 from epoch 0 with boxes from it at the script's row-major
+# corners, head lr x10) at the sizes of ccd_shapesml_paper.py, the paper's
+# values on ShapesML. The README demo runs this config.
+# The script's choices tied to its models stay out here as in the defaults:
+# the classifier is ShapesML's small backbone, not the script's ImageNet
+# ResNet-50, and the teacher keeps the input it was trained with (CLIP's
+# pixel normalisation, captions 'a photo of the {}.'), not the script's
+# ImageNet normalisation and prompt without a period, chosen for OpenAI's
+# CLIP: fed those, the ShapesML 1.1 teacher's global labels fell from 76.2
+# to 64.7 train label mAP (docs/results.md). So on ShapesML the script's
+# preset and this one are the same config.
+_base_ = ['./ccd_shapesml_paper.py', '../_base_/methods/ccd_script_values.py']
 
-teacher = _base_.shapesml_teacher
-model = _base_.shapesml_model
-train_dataloader = dict(dataset=_base_.pseudo_label_dataset)
-
-# The paper's pixel sizes on ShapesML's 128 px images: the 448 px classifier
-# views are the image size, the 640 px teacher views and crops the teacher's
-# native size; the boxes grow by 16 px on the classifier's view (80 px on
-# the 640 px view, x 128 / 640).
-default_hooks = dict(
-    initial_labels=dict(view_size=_base_.teacher_size),
-    label_update=dict(
-        view_size=_base_.image_size,
-        crop_size=_base_.teacher_size,
-        box_offset=16,
-        # Boxes of 8 images go to cam_boxes_epoch_3.json for
-        # tools/visualize.py.
-        record_boxes=8),
-    label_free_checkpoint=dict(view_size=_base_.image_size),
-    logger=dict(interval=20))
-
-# The paper's rate 1e-5 fine-tunes a ResNet-101 on 448 px images; this small
-# backbone on 128 px scenes needs a larger one.
-optim_wrapper = dict(optimizer=dict(lr=1e-3))
+default_hooks = _base_.ccd_script_values.default_hooks
+model = _base_.ccd_script_values.model
+optim_wrapper = _base_.ccd_script_values.optim_wrapper
+train_dataloader = dict(
+    dataset=dict(target_transform=_base_.ccd_script_values.
+                 pseudo_label_dataset.target_transform))

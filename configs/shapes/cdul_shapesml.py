@@ -1,6 +1,6 @@
 # CDUL on ShapesML: the baseline (../_base_/methods/cdul_paper.py) at a size
-# that trains on 2 CPU cores in minutes, next to ccd_shapesml.py, with its
-# teacher, classifier and learning rate.
+# that trains on 2 CPU cores in minutes, next to the CCD configs here, with
+# their teacher, classifier and learning rate.
 _base_ = ['../_base_/datasets/shapesml.py', '../_base_/methods/cdul_paper.py']
 
 teacher = _base_.shapesml_teacher
@@ -19,7 +19,7 @@ default_hooks = dict(
     label_update=dict(view_size=_base_.image_size),
     logger=dict(interval=20))
 
-# As in ccd_shapesml.py: a larger rate than the paper's 1e-5, and its 10
+# As in ccd_shapesml_paper.py: a larger rate than the paper's 1e-5, and its 10
 # epochs instead of CDUL's 20.
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 train_cfg = dict(max_epochs=10)

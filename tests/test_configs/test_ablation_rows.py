@@ -1,5 +1,5 @@
 """Rows of CCD's ablation (Table 2) as the few lines of a config that
-inherits configs/shapes/ccd_shapesml.py: every switch a row needs is a
+inherits configs/shapes/ccd_shapesml_paper.py: every switch a row needs is a
 named config value, and the row builds."""
 import uuid
 from textwrap import dedent
@@ -11,7 +11,7 @@ from mmpretrain.registry import HOOKS, MODELS
 
 from .config_builds import CONFIG_DIR, build_components, hook_configs
 
-SHAPESML = CONFIG_DIR / 'shapes' / 'ccd_shapesml.py'
+SHAPESML = CONFIG_DIR / 'shapes' / 'ccd_shapesml_paper.py'
 SCRIPT_VALUES = CONFIG_DIR / '_base_' / 'methods' / 'ccd_script_values.py'
 
 
@@ -169,8 +169,7 @@ def test_row_with_a_finer_cam():
     a 128 px scene; nothing else differs."""
     cfg = Config.fromfile(
         str(CONFIG_DIR / 'shapes' / 'ablation' / 'script_fine_cam.py'))
-    script = Config.fromfile(
-        str(CONFIG_DIR / 'shapes' / 'ccd_shapesml_script.py'))
+    script = Config.fromfile(str(CONFIG_DIR / 'shapes' / 'ccd_shapesml.py'))
     backbone = MODELS.build(dict(cfg.model.backbone, init_cfg=None))
     features = backbone(torch.zeros(1, 3, cfg.image_size, cfg.image_size))
     assert features[-1].shape[-2:] == (16, 16)

@@ -35,10 +35,13 @@ def image_tensors(inputs) -> list:
 
 def test_the_configs_are_found():
     names = {str(path.relative_to(CONFIG_DIR)) for path in CONFIGS}
-    assert {f'ccd_{d}.py' for d in DATASETS} <= names
-    assert {f'ccd_{d}_script.py' for d in DATASETS} <= names
+    for suffix in ('', '_paper', '_script'):
+        assert {f'ccd_{d}{suffix}.py' for d in DATASETS} <= names
     assert {f'cdul_{d}.py' for d in DATASETS} <= names
-    assert {'shapes/ccd_shapesml.py', 'shapes/cdul_shapesml.py'} <= names
+    assert {
+        'shapes/ccd_shapesml.py', 'shapes/ccd_shapesml_paper.py',
+        'shapes/cdul_shapesml.py'
+    } <= names
 
 
 @pytest.mark.parametrize(
@@ -86,7 +89,7 @@ def test_shapesml_config_builds_a_runner(layouts, monkeypatch, tmp_path):
 
 @pytest.mark.parametrize('dataset', DATASETS)
 def test_paper_preset(dataset):
-    cfg = load(f'ccd_{dataset}.py')
+    cfg = load(f'ccd_{dataset}_paper.py')
     hooks = cfg.default_hooks
     assert hooks.initial_labels.entropy_threshold == 0.5  # tau_H
     assert hooks.label_update.class_threshold == 0.5  # t
@@ -152,7 +155,7 @@ SCRIPT_BACKBONE_PATHS = {
 
 @pytest.mark.parametrize('dataset', DATASETS)
 def test_script_preset_changes_only_the_script_values(dataset):
-    paper = load(f'ccd_{dataset}.py').to_dict()
+    paper = load(f'ccd_{dataset}_paper.py').to_dict()
     script = load(f'ccd_{dataset}_script.py').to_dict()
     del script['ccd_script_values']
     assert leaf_differences(
@@ -188,6 +191,36 @@ def test_script_preset_changes_only_the_script_values(dataset):
 
 
 @pytest.mark.parametrize('dataset', DATASETS)
+def test_default_preset_is_the_paper_setup_with_the_script_method(dataset):
+    """The defaults take the script's method values and nothing the script
+    ties to its models: the paper's ResNet-101, teacher input and
+    prompts."""
+    paper = load(f'ccd_{dataset}_paper.py').to_dict()
+    default = load(f'ccd_{dataset}.py').to_dict()
+    del default['ccd_script_values']
+    method_paths = SCRIPT_VALUE_PATHS - {
+        '.train_dataloader.dataset.prompt_templates'
+    }
+    assert leaf_differences(paper, default) == method_paths | {
+        '.pseudo_label_dataset.target_transform.alpha',
+        '.pseudo_label_dataset.target_transform.clamp_local',
+    }
+    script = load(f'ccd_{dataset}_script.py').to_dict()
+    del script['ccd_script_values']
+    assert leaf_differences(default, script) == SCRIPT_BACKBONE_PATHS | {
+        '.teacher.normalization',
+        '.train_dataloader.dataset.prompt_templates',
+        '.pseudo_label_dataset.prompt_templates',
+    }
+    cfg = load(f'ccd_{dataset}.py')
+    assert cfg.model.backbone.depth == 101
+    assert cfg.teacher.normalization == 'clip'
+    assert cfg.default_hooks.label_update.class_threshold == 'windowed'
+    assert cfg.train_dataloader.dataset.target_transform == dict(
+        type='DebiasPseudoLabel', debias=True, alpha=0.2, clamp_local=False)
+
+
+@pytest.mark.parametrize('dataset', DATASETS)
 def test_cdul_preset(dataset):
     cfg = load(f'cdul_{dataset}.py')
     hooks = cfg.default_hooks
@@ -213,13 +246,13 @@ def test_cdul_preset(dataset):
     assert cfg.model.head.type == 'KLMultiLabelHead'
 
 
-def test_shapesml_script_preset_keeps_the_shapesml_models_inputs():
+def test_shapesml_default_keeps_the_shapesml_models_inputs():
     """The script's ResNet-50 is an ImageNet model: ShapesML keeps its own
     small backbone. Its ImageNet normalisation and prompt were chosen for
     OpenAI's CLIP: the ShapesML teacher keeps the normalisation and caption
     it was trained with. The method's values are the script's."""
-    script = load('shapes/ccd_shapesml_script.py')
-    paper = load('shapes/ccd_shapesml.py')
+    script = load('shapes/ccd_shapesml.py')
+    paper = load('shapes/ccd_shapesml_paper.py')
     assert script.model.backbone == paper.model.backbone
     assert script.model.head.positive_cam_scale == 3.0
     assert script.teacher == paper.teacher
@@ -240,7 +273,7 @@ def test_shapesml_scales_the_paper_sizes():
     """128 px images: the classifier's views are the image size, the
     teacher's views and crops its native size, the box offset 80 px x 128 /
     640 on the classifier's view."""
-    ccd = load('shapes/ccd_shapesml.py')
+    ccd = load('shapes/ccd_shapesml_paper.py')
     hooks = ccd.default_hooks
     assert ccd.image_size == 128
     teacher_json = json.loads((REPO / ccd.teacher.model_config).read_text())
@@ -253,13 +286,22 @@ def test_shapesml_scales_the_paper_sizes():
     assert (cdul.default_hooks.initial_labels.view_size,
             cdul.default_hooks.initial_labels.snippet_size,
             cdul.default_hooks.label_update.view_size) == (96, 96, 128)
-    # The method values are the paper's.
-    paper = load('ccd_voc12.py').default_hooks
-    for name in ('initial_labels', 'label_update', 'warmup'):
-        for arg, value in paper[name].items():
-            if arg not in ('view_size', 'crop_size', 'box_offset'):
-                assert hooks[name][arg] == value, (name, arg)
-    assert ccd.train_dataloader.dataset.target_transform.alpha == 0.4
+    # The method values are those of the VOC presets: the paper's here,
+    # the defaults' in ccd_shapesml.py.
+    for shapes, voc in (('ccd_shapesml_paper.py', 'ccd_voc12_paper.py'),
+                        ('ccd_shapesml.py', 'ccd_voc12.py')):
+        shapes, voc = load(f'shapes/{shapes}'), load(voc)
+        for name in ('initial_labels', 'label_update', 'warmup'):
+            for arg, value in voc.default_hooks[name].items():
+                if arg not in ('view_size', 'crop_size', 'box_offset'):
+                    assert shapes.default_hooks[name][arg] == value, (name,
+                                                                      arg)
+        assert shapes.train_dataloader.dataset.target_transform == \
+            voc.train_dataloader.dataset.target_transform
+        assert shapes.model.head.get('positive_cam_scale') == \
+            voc.model.head.get('positive_cam_scale')
+        assert shapes.optim_wrapper.get('paramwise_cfg') == \
+            voc.optim_wrapper.get('paramwise_cfg')
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from ccd_mm.datasets.shapesml_generator import SHAPESML_CLASSES
 from ccd_mm.engine import build_pseudo_label_dataset
 from tests.fixtures.runner_names import runner_from_cfg
 from .config_builds import CONFIG_DIR, REPO, write_image_folder
-from .test_configs import SCRIPT_VALUE_PATHS, leaf_differences
+from .test_configs import leaf_differences
 
 FOLDER_CONFIGS = ('ccd_folder.py', 'shapes/ccd_shapesml_folder.py')
 EVALUATION_KEYS = ('val_dataloader', 'val_evaluator', 'val_cfg',
@@ -65,11 +65,11 @@ def test_ccd_folder_lists_nested_images(layouts, monkeypatch):
         load('ccd_folder.py').model.head.num_classes
 
 
-def test_ccd_folder_is_the_script_preset_on_a_folder():
-    """Every method value is the released script's (as on VOC 2012)."""
+def test_ccd_folder_is_the_default_preset_on_a_folder():
+    """Every method value is the defaults' (as on VOC 2012)."""
     folder = load('ccd_folder.py').to_dict()
-    script = load('ccd_voc12_script.py').to_dict()
-    differences = leaf_differences(folder, script)
+    default = load('ccd_voc12.py').to_dict()
+    differences = leaf_differences(folder, default)
     data = {
         '.data_root', '.classes', '.class_prompts', '.num_classes',
         '.data_preprocessor.num_classes', '.model.head.num_classes',
@@ -85,10 +85,9 @@ def test_ccd_folder_is_the_script_preset_on_a_folder():
     assert method == {'.default_hooks.label_update.record_boxes'}
 
 
-def test_shapesml_folder_is_ccd_shapesml_with_the_script_values():
+def test_shapesml_folder_is_ccd_shapesml_on_a_folder():
     folder = load('shapes/ccd_shapesml_folder.py').to_dict()
     shapes = load('shapes/ccd_shapesml.py').to_dict()
-    del folder['ccd_script_values']
     differences = leaf_differences(folder, shapes)
     inner = {
         difference
@@ -99,12 +98,7 @@ def test_shapesml_folder_is_ccd_shapesml_with_the_script_values():
         f'.train_dataloader.dataset.dataset.{key}'
         for key in ('type', 'data_prefix', 'with_label', 'classes', 'split')
     }
-    assert differences - inner == SCRIPT_VALUE_PATHS | {
-        f'.{key}'
-        for key in EVALUATION_KEYS
-    }
-    # The ShapesML teacher keeps the normalisation it was trained with.
-    assert folder['teacher'] == shapes['teacher']
+    assert differences - inner == {f'.{key}' for key in EVALUATION_KEYS}
 
 
 def test_shapesml_class_file_is_the_generator_order():

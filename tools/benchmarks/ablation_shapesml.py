@@ -27,12 +27,21 @@ row                              config (in ``configs/shapes/``)
                                  update with consistency, no debias
 ``without_update``               ``ablation/without_update.py``: ``ccd``
                                  without its label update (a control)
-``ccd``                          ``ccd_shapesml.py``: CCD, paper
-``ccd_script``                   ``ccd_shapesml_script.py``: CCD, the released
-                                 script's values
+``ccd``                          ``ccd_shapesml_paper.py``: CCD, paper
+``ccd_script``                   ``ccd_shapesml.py``: CCD, the released
+                                 script's values (the defaults' preset)
 ``script_without_update``        ``ablation/script_without_update.py``:
                                  ``ccd_script`` without its label update (a
                                  control)
+``script_global_labels``         ``ablation/script_global_labels.py``: the
+                                 baseline trained as ``ccd_script`` trains
+                                 (head lr x10, positive CAM x3)
+``script_update_only``           ``ablation/script_update_only.py``,
+``script_label_update``          ``ablation/script_label_update.py`` and
+``script_update_consistency``    ``ablation/script_update_consistency.py``:
+                                 ``update_only``, ``label_update`` and
+                                 ``update_consistency`` with the values of
+                                 ``ccd_script``
 ``script_half_max_boxes``        ``ablation/script_half_max_boxes.py``:
                                  ``ccd_script`` with boxes around the CAM's
                                  half-maximum region
@@ -119,10 +128,15 @@ ROW_CONFIGS = {
     'update_only': 'configs/shapes/ablation/update_only.py',
     'update_consistency': 'configs/shapes/ablation/update_consistency.py',
     'without_update': 'configs/shapes/ablation/without_update.py',
-    'ccd': 'configs/shapes/ccd_shapesml.py',
-    'ccd_script': 'configs/shapes/ccd_shapesml_script.py',
+    'ccd': 'configs/shapes/ccd_shapesml_paper.py',
+    'ccd_script': 'configs/shapes/ccd_shapesml.py',
     'script_without_update':
     'configs/shapes/ablation/script_without_update.py',
+    'script_global_labels': 'configs/shapes/ablation/script_global_labels.py',
+    'script_update_only': 'configs/shapes/ablation/script_update_only.py',
+    'script_label_update': 'configs/shapes/ablation/script_label_update.py',
+    'script_update_consistency':
+    'configs/shapes/ablation/script_update_consistency.py',
     'script_half_max_boxes':
     'configs/shapes/ablation/script_half_max_boxes.py',
     'script_cam_07': 'configs/shapes/ablation/script_cam_07.py',

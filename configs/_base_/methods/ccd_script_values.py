@@ -1,15 +1,15 @@
 # The values of the authors' released training script where they differ
-# from the paper, as changes to merge into a CCD config: ccd_script.py
-# applies them to ccd_paper.py, and any other CCD config (e.g. a ShapesML
-# one) takes them the same way, with this file as a second base (and
-# `model.backbone = _base_.ccd_script_values.imagenet_backbone` where it
-# trains the script's ImageNet ResNet-50):
-#   teacher = _base_.ccd_script_values.teacher
+# from the paper, as changes to merge into a CCD config. ccd.py (the VOC,
+# COCO and NUS-WIDE defaults) and ../../shapes/ccd_shapesml.py take the
+# method's values:
 #   default_hooks = _base_.ccd_script_values.default_hooks
 #   model = _base_.ccd_script_values.model
 #   optim_wrapper = _base_.ccd_script_values.optim_wrapper
-#   train_dataloader = dict(
-#       dataset=_base_.ccd_script_values.pseudo_label_dataset)
+#   ... target_transform=_base_.ccd_script_values.pseudo_label_dataset.
+#       target_transform
+# ccd_script.py adds those tied to the script's models: the teacher's
+# ImageNet normalisation, the ImageNet ResNet-50 (imagenet_backbone) and the
+# prompt without a period.
 ccd_script_values = dict(
     # The teacher's inputs normalised with ImageNet's mean and std, not
     # CLIP's.
@@ -34,8 +34,7 @@ ccd_script_values = dict(
     model=dict(head=dict(positive_cam_scale=3.0)),
     # models.py builds torchvision's ImageNet ResNet-50 (pretrained=True, the
     # V1 weights) whatever its --arch says (resnet101), instead of the
-    # paper's ResNet-101 (4.1). ccd_script.py applies it; a config with a
-    # backbone of its own (ShapesML) leaves it out.
+    # paper's ResNet-101 (4.1). ccd_script.py applies it.
     imagenet_backbone=dict(
         depth=50,
         init_cfg=dict(

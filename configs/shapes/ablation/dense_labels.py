@@ -1,4 +1,4 @@
-# CCD on ShapesML (../ccd_shapesml.py) with both dense options: initial
+# CCD on ShapesML (../ccd_shapesml_paper.py) with both dense options: initial
 # labels fused with the dense scores of the global view's one teacher pass
 # (TagCLIP's per-class max over locations, averaged with the global score),
 # and the label update's local labels pooled on one dense pass

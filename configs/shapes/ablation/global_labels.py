@@ -1,7 +1,7 @@
 # Ablation baseline (CCD Table 2, first row): the classifier learns the
 # teacher's global-view labels, max(p, floor), without debias, label update
 # or consistency; the weak view alone is served.
-_base_ = ['../ccd_shapesml.py']
+_base_ = ['../ccd_shapesml_paper.py']
 
 default_hooks = dict(
     label_update=dict(update_epochs=[]), warmup=dict(consistency=False))

@@ -1,0 +1,6 @@
+# Ablation (CCD Table 2, "+ label update + consistency") with the released
+# script's values (../ccd_shapesml.py): the label update and the consistency
+# loss between the weak and strong views, without debias.
+_base_ = ['../ccd_shapesml.py']
+
+train_dataloader = dict(dataset=dict(target_transform=dict(debias=False)))
