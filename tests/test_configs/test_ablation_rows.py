@@ -178,3 +178,19 @@ def test_row_with_a_finer_cam():
     assert cfg.model == script.model
     assert cfg.default_hooks == script.default_hooks
     assert cfg.train_dataloader == script.train_dataloader
+
+
+def test_row_of_the_defaults_with_dense_local_labels():
+    """``script_dense_local_labels``: the defaults' preset whose update pools
+    its boxes on one dense teacher pass; nothing else differs."""
+    cfg = Config.fromfile(
+        str(CONFIG_DIR / 'shapes' / 'ablation' /
+            'script_dense_local_labels.py'))
+    defaults = Config.fromfile(str(CONFIG_DIR / 'shapes' / 'ccd_shapesml.py'))
+    assert built_hooks(cfg)['label_update'].local_labels == 'dense'
+    assert defaults.default_hooks.label_update.get('local_labels',
+                                                   'crops') == 'crops'
+    defaults.default_hooks.label_update.local_labels = 'dense'
+    assert cfg.default_hooks == defaults.default_hooks
+    assert cfg.model == defaults.model
+    assert cfg.train_dataloader == defaults.train_dataloader

@@ -65,6 +65,9 @@ row                              config (in ``configs/shapes/``)
 ``dense_labels``                 ``ablation/dense_labels.py``:
                                  ``dense_local_labels`` with initial labels
                                  fused with the dense scores
+``script_dense_local_labels``    ``ablation/script_dense_local_labels.py``:
+                                 ``ccd_script`` with the local labels pooled
+                                 on one dense teacher pass
 ``cdul``                         ``ablation/cdul.py``
 ``crop_oracle_labels``           ``ablation/crop_oracle_labels.py``: report
                                  only, labels from ground-truth boxes
@@ -146,6 +149,8 @@ ROW_CONFIGS = {
     'script_sample_t': 'configs/shapes/ablation/script_sample_t.py',
     'dense_local_labels': 'configs/shapes/ablation/dense_local_labels.py',
     'dense_labels': 'configs/shapes/ablation/dense_labels.py',
+    'script_dense_local_labels':
+    'configs/shapes/ablation/script_dense_local_labels.py',
     'cdul': 'configs/shapes/ablation/cdul.py',
     'crop_oracle_labels': 'configs/shapes/ablation/crop_oracle_labels.py',
     'ground_truth_labels': 'configs/shapes/ablation/ground_truth_labels.py',
