@@ -1,7 +1,7 @@
 # CCD on ShapesML with the defaults' values (../ccd_shapesml.py), the label
 # update's local labels read from one dense teacher pass over the view
 # (./dense_local_labels.py's option) instead of one teacher pass per crop:
-# at the script's adaptive t the update proposes about nine boxes an image,
+# at the script's windowed t the update proposes about eight boxes an image,
 # where the crops cost most and the one pass saves most.
 _base_ = ['../ccd_shapesml.py']
 
